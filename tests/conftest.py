@@ -1,0 +1,58 @@
+"""Shared pytest fixtures: real, throwaway PostgreSQL 15 and Redis servers on loopback."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# module_utils and filter_plugins are plain Python: import them directly in tests.
+for sub in ("module_utils", "filter_plugins", "tools", "tests"):
+    path = str(ROOT / sub)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from servers import destroy_postgres, destroy_redis, start_postgres, start_redis  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL 15 server for the whole session (initdb + pg_ctl, torn down after)."""
+    server = start_postgres()
+    yield server
+    destroy_postgres(server)
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    """A fresh, empty database on the session server; dropped after the test.
+
+    Yields a dict of libpq keywords (host, port, user, password, dbname).
+    """
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.conninfo(name)
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def schema_db(pg_db):
+    """A fresh database holding the reference application schema from sql/schema/."""
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        for sql_file in sorted((ROOT / "sql" / "schema").glob("*.sql")):
+            conn.execute(sql_file.read_text())
+    return pg_db
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One redis-server on a free loopback port, no persistence, torn down after."""
+    server = start_redis()
+    yield server
+    destroy_redis(server)
