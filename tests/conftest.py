@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # module_utils and filter_plugins are plain Python: import them directly in tests.
-for sub in ("module_utils", "filter_plugins", "tools", "tests"):
+for sub in ("module_utils", "filter_plugins", "test_plugins", "tools", "tests"):
     path = str(ROOT / sub)
     if path not in sys.path:
         sys.path.insert(0, path)

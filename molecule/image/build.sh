@@ -58,6 +58,9 @@ ExecStartPre=/usr/sbin/sshd -t
 UNIT
 chroot "$rootfs" apt-get clean
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*.log
+# No package lists are shipped: date the lists dir to the epoch so apt's cache_valid_time
+# logic (Ansible's apt module) sees a stale cache and updates on first use.
+touch -d @0 "$rootfs/var/lib/apt/lists"
 
 echo "build-image: importing into podman as $image"
 tar -C "$rootfs" -c . | podman import \
