@@ -1,0 +1,153 @@
+"""Shared PostgreSQL connection helpers for the ved-db-ops custom modules.
+
+Plain Python (no Ansible import), so the same code runs inside an AnsibleModule on the
+managed host and directly under pytest:
+
+* Ansible modules: ``from ansible.module_utils.vedfin_pg import connect, ...``
+  (ansible.cfg sets ``module_utils = module_utils``).
+* Tests and other module_utils: ``import vedfin_pg`` (tests/conftest.py puts module_utils on
+  ``sys.path``).  module_utils that need this file import it with a fallback::
+
+      try:
+          from ansible.module_utils.vedfin_pg import VedfinError
+      except ImportError:  # plain Python (pytest, tools/)
+          from vedfin_pg import VedfinError
+
+Public API
+----------
+``VedfinError``                       base exception of all our module_utils; its message is
+                                      safe to show (never contains a password).
+``HAS_PSYCOPG`` / ``PSYCOPG_IMPORT_ERROR``  for ``missing_required_lib('psycopg')``.
+``pg_connection_argument_spec(db_required=True)``  the common connection options.
+``connection_kwargs(params)``         module params -> libpq keyword dict.
+``describe_target(params)``           "host:port db=name" for messages.
+``connect(params, autocommit=False, application_name='ved-db-ops')``  psycopg 3 connection.
+``params_from_conninfo(info)``        libpq keyword dict (e.g. the ``pg_db`` test fixture) ->
+                                      module params, the inverse of ``connection_kwargs``.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - exercised only on hosts without psycopg
+    psycopg = None
+    HAS_PSYCOPG = False
+    PSYCOPG_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_PSYCOPG = True
+    PSYCOPG_IMPORT_ERROR = None
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+class VedfinError(Exception):
+    """An operational error with a message that is safe to show to the operator."""
+
+
+def pg_connection_argument_spec(db_required: bool = True) -> dict:
+    """Return the AnsibleModule argument_spec entries shared by all our PostgreSQL modules.
+
+    Modules extend it: ``spec = pg_connection_argument_spec(); spec.update(path=dict(...))``.
+    ``db`` (alias ``login_db``) is required by default; with ``db_required=False`` it
+    defaults to ``postgres``.  Keep the DOCUMENTATION of each module in step with this.
+    """
+    db = dict(type="str", aliases=["login_db"])
+    if db_required:
+        db["required"] = True
+    else:
+        db["default"] = "postgres"
+    return dict(
+        login_host=dict(type="str", default="localhost"),
+        login_port=dict(type="int", default=5432),
+        login_user=dict(type="str", default="postgres"),
+        login_password=dict(type="str", default="", no_log=True),
+        login_unix_socket=dict(type="str", default=""),
+        db=db,
+        connect_timeout=dict(type="int", default=10),
+        ssl_mode=dict(type="str", default="prefer", choices=list(SSL_MODES)),
+        ca_cert=dict(type="path", aliases=["ssl_rootcert"]),
+    )
+
+
+def connection_kwargs(params: dict) -> dict:
+    """Translate module params (see the argument spec) into libpq keyword arguments.
+
+    ``login_unix_socket`` (a socket directory) wins over ``login_host``.  Empty values are
+    left out so that libpq defaults and environment variables (PGPASSFILE, ...) still apply.
+    """
+    kwargs: dict = {}
+    host = params.get("login_unix_socket") or params.get("login_host")
+    if host:
+        kwargs["host"] = host
+    if params.get("login_port") is not None:
+        kwargs["port"] = int(params["login_port"])
+    if params.get("login_user"):
+        kwargs["user"] = params["login_user"]
+    if params.get("login_password"):
+        kwargs["password"] = params["login_password"]
+    db = params.get("db") or params.get("login_db")
+    if db:
+        kwargs["dbname"] = db
+    if params.get("connect_timeout") is not None:
+        kwargs["connect_timeout"] = int(params["connect_timeout"])
+    if params.get("ssl_mode"):
+        kwargs["sslmode"] = params["ssl_mode"]
+    if params.get("ca_cert"):
+        kwargs["sslrootcert"] = params["ca_cert"]
+    return kwargs
+
+
+def params_from_conninfo(info: dict) -> dict:
+    """libpq keywords (host, port, user, password, dbname) -> module params.
+
+    Handy in tests: ``run_module('vedfin_migrate', {**params_from_conninfo(pg_db), ...})``.
+    """
+    params = {
+        "login_host": info.get("host", "localhost"),
+        "login_port": int(info.get("port", 5432)),
+        "login_user": info.get("user", "postgres"),
+        "db": info.get("dbname", "postgres"),
+    }
+    if info.get("password"):
+        params["login_password"] = info["password"]
+    return params
+
+
+def describe_target(params: dict) -> str:
+    """``host:port db=name`` (or ``socket:port``) for messages; never mentions the password."""
+    kwargs = connection_kwargs(params)
+    return "{}:{} db={}".format(
+        kwargs.get("host", "localhost"),
+        kwargs.get("port", 5432),
+        kwargs.get("dbname", "?"),
+    )
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    if secret:
+        text = text.replace(secret, "********")
+    return text
+
+
+def connect(params: dict, autocommit: bool = False, application_name: str = "ved-db-ops"):
+    """Open a psycopg 3 connection from module params.
+
+    Raises ``VedfinError("cannot connect to PostgreSQL at host:port db=name: <reason>")``
+    when psycopg is missing or the server refuses; the password never appears in it.
+    """
+    if not HAS_PSYCOPG:
+        raise VedfinError("the Python library psycopg (version 3) is required but not installed")
+    kwargs = connection_kwargs(params)
+    kwargs["application_name"] = application_name
+    try:
+        return psycopg.connect(autocommit=autocommit, **kwargs)
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise VedfinError(
+            "cannot connect to PostgreSQL at {}: {}".format(
+                describe_target(params), _scrub(reason, kwargs.get("password"))
+            )
+        ) from None
