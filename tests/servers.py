@@ -6,6 +6,7 @@ Each server gets a temp data dir and a free loopback port, and is torn down by t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -47,10 +48,7 @@ class PgServer:
         self.log = self.datadir.parent / "postgres.log"
 
     def dsn(self, dbname: str = "postgres") -> str:
-        return (
-            f"host={self.host} port={self.port} user={self.user} "
-            f"password={self.password} dbname={dbname}"
-        )
+        return f"host={self.host} port={self.port} user={self.user} password={self.password} dbname={dbname}"
 
     def conninfo(self, dbname: str = "postgres") -> dict:
         return {
@@ -87,13 +85,19 @@ def start_postgres(settings: dict[str, str] | None = None) -> PgServer:
         _as_postgres(
             [
                 str(PG_BIN / "initdb"),
-                "-D", str(datadir),
-                "-U", "postgres",
-                "--pwfile", str(pwfile),
-                "--auth", "scram-sha-256",
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth",
+                "scram-sha-256",
                 "--data-checksums",
-                "--encoding", "UTF8",
-                "--locale", "C.UTF-8",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
             ]
         ),
         check=True,
@@ -120,10 +124,8 @@ def start_postgres(settings: dict[str, str] | None = None) -> PgServer:
 
 
 def destroy_postgres(server: PgServer) -> None:
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):
         server.stop("immediate")
-    except subprocess.CalledProcessError:
-        pass
     shutil.rmtree(server.datadir.parent, ignore_errors=True)
 
 
@@ -142,13 +144,20 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [
                 REDIS_SERVER,
-                "--port", str(self.port),
-                "--bind", self.host,
-                "--dir", str(self.workdir),
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-                "--logfile", str(self.workdir / "redis.log"),
+                "--port",
+                str(self.port),
+                "--bind",
+                self.host,
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.workdir / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

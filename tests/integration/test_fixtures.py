@@ -21,11 +21,21 @@ def test_postgres_fixture_refuses_wrong_password(pg_server):
 
 def test_schema_fixture_loads_reference_schema(schema_db):
     with psycopg.connect(**schema_db) as conn:
-        tables = {r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert {"User", "Course", "Lesson", "UserProgress", "BehaviorLog", "UserStreak",
-            "UserAchievement", "Achievement", "BuddyGroup", "BuddyMember", "SocialPost",
-            "UserRelationship"} <= tables
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {
+        "User",
+        "Course",
+        "Lesson",
+        "UserProgress",
+        "BehaviorLog",
+        "UserStreak",
+        "UserAchievement",
+        "Achievement",
+        "BuddyGroup",
+        "BuddyMember",
+        "SocialPost",
+        "UserRelationship",
+    } <= tables
 
 
 def test_redis_fixture_answers(redis_server):

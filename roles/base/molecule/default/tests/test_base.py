@@ -29,8 +29,9 @@ def test_sysctl_file(host):
     assert conf.contains("vm.swappiness = 10")
     assert conf.contains("vm.overcommit_memory = 1")
     # The file must be valid for sysctl (parsed, not applied: the kernel is the host's).
-    assert host.run("sysctl --dry-run -p /etc/sysctl.d/60-ved-db.conf 2>&1 || "
-                    "sysctl -n vm.swappiness").rc == 0
+    assert (
+        host.run("sysctl --dry-run -p /etc/sysctl.d/60-ved-db.conf 2>&1 || sysctl -n vm.swappiness").rc == 0
+    )
 
 
 def test_thp_unit_enabled_and_skipped_in_container(host):

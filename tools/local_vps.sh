@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The disposable local "VPS" that `make demo` provisions: a systemd test host (podman container
+# from the locally built image) reached the way a real VPS is — sshd with key auth, a sudo
+# user, SSH published on 127.0.0.1 only. Usage: local_vps.sh up|down|status [name]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+action=${1:-status}
+name=${2:-${VED_VPS_NAME:-vps1}}
+image=${VED_IMAGE:-localhost/ved-debian12-systemd:latest}
+ssh_port=${VED_VPS_SSH_PORT:-2222}
+nocodb_port=${VED_VPS_NOCODB_PORT:-8080}
+state_dir=.local
+key=$state_dir/ssh/id_ed25519
+user=ops
+label=ved-db-ops.role=local-vps
+
+ssh_ok() {
+  ssh -i "$key" -p "$ssh_port" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o ConnectTimeout=3 -o LogLevel=ERROR \
+    "$user@127.0.0.1" sudo -n true 2>/dev/null
+}
+
+case $action in
+  up)
+    mkdir -p "$state_dir/ssh" && chmod 700 "$state_dir" "$state_dir/ssh"
+    [[ -f $key ]] || ssh-keygen -q -t ed25519 -N '' -C "ved-db-ops@local" -f "$key"
+    if ! podman container exists "$name"; then
+      # NET_ADMIN: the host's own network namespace gets a real nftables firewall.
+      podman run -d --name "$name" --hostname "$name" --label "$label" \
+        --systemd=always --cap-add NET_ADMIN \
+        --tmpfs /tmp:rw,exec --tmpfs /run --tmpfs /run/lock \
+        -p "127.0.0.1:${ssh_port}:22" -p "127.0.0.1:${nocodb_port}:8080" \
+        "$image" /sbin/init >/dev/null
+      echo "local_vps: created $name"
+    elif [[ $(podman inspect -f '{{.State.Running}}' "$name") != true ]]; then
+      podman start "$name" >/dev/null
+      echo "local_vps: started $name"
+    fi
+    # What a VPS provider's cloud-init does: a sudo user with our key. Idempotent.
+    podman exec -i "$name" bash -s "$user" "$(cat "$key.pub")" <tools/local_vps_bootstrap.sh >/dev/null
+    for _ in $(seq 1 60); do ssh_ok && break; sleep 1; done
+    ssh_ok || { echo "local_vps: $name does not answer SSH on 127.0.0.1:$ssh_port" >&2; exit 1; }
+    echo "local_vps: $name ready: ssh -i $key -p $ssh_port $user@127.0.0.1"
+    ;;
+  down)
+    # Only containers this script created (by name and label) are removed.
+    if podman container exists "$name" && \
+       [[ $(podman inspect -f '{{index .Config.Labels "ved-db-ops.role"}}' "$name") == local-vps ]]; then
+      podman rm -f -t 5 "$name" >/dev/null && echo "local_vps: removed $name"
+    fi
+    ;;
+  status)
+    podman ps -a --filter "label=$label" --format '{{.Names}} {{.Status}} {{.Ports}}'
+    ;;
+  *)
+    echo "usage: $0 up|down|status [name]" >&2; exit 2 ;;
+esac
