@@ -69,6 +69,7 @@ molecule: venv image ## molecule test for every scenario of every role
 
 clean: ## Remove the test hosts this repo created (by name), and molecule leftovers
 	-tools/local_vps.sh down
+	-@podman ps -a --format '{{.Names}}' | grep -E '^ved-' | xargs -r podman rm -f -t 5 >/dev/null
 	-@for role in $(MOLECULE_ROLES); do \
 	  for scen in roles/$$role/molecule/*/; do \
 	    (cd roles/$$role && MOLECULE_ROLE=$$role $(CURDIR)/$(BIN)/molecule destroy -s $$(basename $$scen) >/dev/null 2>&1); \
