@@ -1,5 +1,8 @@
-"""Pre-commit checks without fetching hook repos: --eof (file ends with one newline) and
---trailing (no trailing whitespace). Prints offending files and exits 1; fixes nothing."""
+"""Pre-commit checks without fetching hook repos.
+
+--eof: the file ends with exactly one newline; --trailing: no trailing whitespace.
+Prints offending files and exits 1; fixes nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ def main(argv: list[str]) -> int:
     bad = []
     for name in files:
         try:
-            data = open(name, "rb").read()
+            with open(name, "rb") as fh:
+                data = fh.read()
         except OSError:
             continue
         if mode == "--eof" and data and (not data.endswith(b"\n") or data.endswith(b"\n\n")):
