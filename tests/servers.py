@@ -98,6 +98,10 @@ def start_postgres(settings: dict[str, str] | None = None) -> PgServer:
                 "UTF8",
                 "--locale",
                 "C.UTF-8",
+                # Byte-order collation: same order as glibc's C.UTF-8 (code points) but lets
+                # PostgreSQL sort text with memcmp + abbreviated keys (fast text-UUID indexes).
+                "--lc-collate",
+                "C",
             ]
         ),
         check=True,

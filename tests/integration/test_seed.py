@@ -1,0 +1,383 @@
+"""The seeder (module_utils/vedfin_seed.py, library/vedfin_seed.py) against real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import vedfin_seed as vs
+from ansible_run import run_module
+from vedfin_pg import params_from_conninfo
+
+ROOT = Path(__file__).resolve().parents[2]
+ANCHOR = "2026-11-25"
+SMALL = {"preset": "custom", "users": 120, "courses": 12, "behavior_logs": 5000, "days": 21}
+
+
+def _seed(info, **kw):
+    kw.setdefault("anchor_date", ANCHOR)
+    return vs.seed(params_from_conninfo(info), **kw)
+
+
+def _query(info, sql, *args):
+    with psycopg.connect(**info) as conn:
+        return conn.execute(sql, args or None).fetchall()
+
+
+def _scalar(info, sql, *args):
+    return _query(info, sql, *args)[0][0]
+
+
+def _counts(info):
+    with psycopg.connect(**info, autocommit=True) as conn:
+        return vs.table_counts(conn)
+
+
+def _checksums(info):
+    with psycopg.connect(**info, autocommit=True) as conn:
+        return vs.table_checksums(conn)
+
+
+def _ddl_snapshot(info):
+    """Every index and constraint definition of the app tables."""
+    return sorted(
+        _query(
+            info,
+            "SELECT 'i', indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid::regclass::text = ANY(%s) UNION ALL "
+            "SELECT 'c', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%s)",
+            [f'"{t}"' for t in vs.APP_TABLES],
+            [f'"{t}"' for t in vs.APP_TABLES],
+        )
+    )
+
+
+def _untouched(info):
+    """Nothing written: no ledger, every app table empty (if the schema is there)."""
+    assert _scalar(info, "SELECT to_regclass('ops.seed_ledger')") is None
+    if _scalar(info, "SELECT to_regclass('\"User\"')") is not None:
+        assert set(_counts(info).values()) == {0}
+
+
+@pytest.fixture
+def make_schema_db(pg_server):
+    """Factory of extra fresh databases holding the reference schema."""
+    names = []
+
+    def make():
+        name = f"s_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        info = pg_server.conninfo(name)
+        with psycopg.connect(**info, autocommit=True) as conn:
+            for sql_file in sorted((ROOT / "sql" / "schema").glob("*.sql")):
+                conn.execute(sql_file.read_text())
+        names.append(name)
+        return info
+
+    yield make
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_demo_preset_loads_consistent_realistic_data(schema_db):
+    ddl_before = _ddl_snapshot(schema_db)
+    t0 = time.monotonic()
+    res = _seed(schema_db, preset="demo", seed=3)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 5, elapsed
+    assert res["changed"] and res["operation"] == "seed"
+    counts = _counts(schema_db)
+    assert counts == res["table_counts"]
+    assert counts["User"] == 200 and counts["Course"] == 25 and counts["BehaviorLog"] == 6000
+    assert 25 * 8 <= counts["Lesson"] <= 25 * 15
+    assert all(counts[t] > 0 for t in vs.APP_TABLES), counts
+    assert res["rows_loaded"] == sum(counts.values())
+    assert res["mb_written"] > 0 and res["rows_per_second"] > 0
+    # indexes and constraints recreated exactly
+    assert _ddl_snapshot(schema_db) == ddl_before
+    q = lambda sql: _scalar(schema_db, sql)  # noqa: E731
+    # FK consistency (constraints are back, but check the data itself too)
+    assert (
+        q(
+            'SELECT count(*) FROM "BehaviorLog" b LEFT JOIN "User" u ON u.id = b."userId" '
+            'WHERE b."userId" IS NOT NULL AND u.id IS NULL'
+        )
+        == 0
+    )
+    assert (
+        q(
+            'SELECT count(*) FROM "UserProgress" p LEFT JOIN "Lesson" l ON l.id = p."lessonId" '
+            "WHERE l.id IS NULL"
+        )
+        == 0
+    )
+    # anonymous events ~3 %
+    nulls = q('SELECT count(*) FROM "BehaviorLog" WHERE "userId" IS NULL')
+    assert 30 <= nulls <= 400, nulls
+    # Zipf-like popularity: the top course has far more enrollments than the median one
+    top, median = _query(
+        schema_db,
+        'WITH e AS (SELECT l."courseId", count(DISTINCT p."userId") n FROM "UserProgress" p '
+        'JOIN "Lesson" l ON l.id = p."lessonId" GROUP BY 1) '
+        "SELECT max(n), percentile_cont(0.5) WITHIN GROUP (ORDER BY n) FROM e",
+    )[0]
+    assert top >= 3 * median, (top, median)
+    # heavy-tailed activity: the busiest user has many times the median events
+    busiest, med = _query(
+        schema_db,
+        'WITH a AS (SELECT count(*) n FROM "BehaviorLog" WHERE "userId" IS NOT NULL GROUP BY "userId") '
+        "SELECT max(n), percentile_cont(0.5) WITHIN GROUP (ORDER BY n) FROM a",
+    )[0]
+    assert busiest >= 4 * med
+    # progress consistent with status
+    assert (
+        q(
+            'SELECT count(*) FROM "UserProgress" '
+            "WHERE (status = 'COMPLETED') <> (\"completedAt\" IS NOT NULL) "
+            "OR (status = 'COMPLETED') <> (\"progressPercentage\" = 100) "
+            "OR (status = 'STARTED' AND \"progressPercentage\" <> 0) "
+            'OR "progressPercentage" NOT BETWEEN 0 AND 100'
+        )
+        == 0
+    )
+    # enrollment prefix: progress on lesson k implies progress on lessons 1..k-1, completed
+    assert (
+        q(
+            'SELECT count(*) FROM "UserProgress" p JOIN "Lesson" l ON l.id = p."lessonId" '
+            'JOIN "Lesson" l2 ON l2."courseId" = l."courseId" AND l2."order" < l."order" '
+            'LEFT JOIN "UserProgress" p2 ON p2."lessonId" = l2.id AND p2."userId" = p."userId" '
+            "AND p2.status = 'COMPLETED' WHERE p2.id IS NULL"
+        )
+        == 0
+    )
+    # streak rows for every user; longest >= current; points consistent with completions
+    assert q('SELECT count(*) FROM "UserStreak" WHERE "longestStreak" < "currentStreak"') == 0
+    assert (
+        q(
+            'SELECT count(*) FROM "User" u WHERE points < 10 * (SELECT count(*) FROM "UserProgress" p '
+            "WHERE p.\"userId\" = u.id AND p.status = 'COMPLETED')"
+        )
+        == 0
+    )
+    # roles, locales, names
+    roles = dict(_query(schema_db, 'SELECT role::text, count(*) FROM "User" GROUP BY 1'))
+    assert roles["STUDENT"] > 150 and roles.get("ADMIN", 0) >= 1
+    assert q("SELECT count(*) FROM \"User\" WHERE NOT (name ?& array['vi', 'en', 'zh'])") == 0
+    # time window: [anchor - 30 days, anchor)
+    lo, hi = _query(schema_db, 'SELECT min("timestamp"), max("timestamp") FROM "BehaviorLog"')[0]
+    assert lo.isoformat() >= "2026-10-26" and hi.isoformat() < ANCHOR
+    # prefix slugs exist, and paths use them as whole segments
+    slugs = {r[0] for r in _query(schema_db, 'SELECT slug FROM "Course"')}
+    assert {"investing", "investing-advanced"} <= slugs
+    assert q("SELECT count(*) FROM \"BehaviorLog\" WHERE path LIKE '/courses/%/lessons/%'") > 1000
+    assert q("SELECT count(*) FROM \"BehaviorLog\" WHERE path IN ('/dashboard', '/leaderboard')") > 100
+    # weekly rhythm: weekends quieter than weekdays (per day)
+    wk = dict(
+        _query(
+            schema_db,
+            "SELECT extract(isodow FROM \"timestamp\" AT TIME ZONE 'Asia/Ho_Chi_Minh') >= 6, "
+            'count(*) FROM "BehaviorLog" GROUP BY 1',
+        )
+    )
+    assert wk[True] / 2 < wk[False] / 5
+    ledger = _query(schema_db, "SELECT status, table_counts, anchor_date::text FROM ops.seed_ledger")
+    assert ledger == [("complete", counts, ANCHOR)]
+
+
+def test_same_params_same_bytes_and_other_seed_differs(make_schema_db):
+    a, b, c = make_schema_db(), make_schema_db(), make_schema_db()
+    _seed(a, seed=11, **SMALL)
+    _seed(b, seed=11, chunk_rows=700, **SMALL)  # chunking never changes the data
+    _seed(c, seed=12, **SMALL)
+    sums_a, sums_b, sums_c = _checksums(a), _checksums(b), _checksums(c)
+    assert all(sums_a.values())
+    assert sums_a == sums_b
+    assert all(sums_a[t] != sums_c[t] for t in vs.APP_TABLES if t != "Achievement")
+
+
+def test_rerun_is_idempotent_and_reuses_anchor(schema_db):
+    first = _seed(schema_db, seed=5, **SMALL)
+    sums = _checksums(schema_db)
+    again = _seed(schema_db, seed=5, **SMALL)
+    assert again["changed"] is False and again["operation"] == "none" and again["rows_loaded"] == 0
+    # anchor omitted: the recorded anchor is reused, still a no-op
+    kw = dict(SMALL)
+    res = vs.seed(params_from_conninfo(schema_db), seed=5, **kw)
+    assert res["changed"] is False and res["anchor_date"] == ANCHOR
+    assert _checksums(schema_db) == sums
+    assert _scalar(schema_db, "SELECT count(*) FROM ops.seed_ledger") == 1
+    assert first["ledger_id"] == again["ledger_id"]
+
+
+def test_different_params_refused_then_replace(schema_db):
+    _seed(schema_db, seed=1, **SMALL)
+    sums = _checksums(schema_db)
+    with pytest.raises(vs.SeedError, match="different parameters.*replace=true"):
+        _seed(schema_db, seed=2, **SMALL)
+    assert _checksums(schema_db) == sums
+    res = _seed(schema_db, seed=2, replace=True, **{**SMALL, "users": 80})
+    assert res["changed"] and res["operation"] == "replace"
+    assert _counts(schema_db)["User"] == 80
+    assert _query(schema_db, "SELECT status FROM ops.seed_ledger ORDER BY id") == [
+        ("replaced",),
+        ("complete",),
+    ]
+    assert _seed(schema_db, seed=2, **{**SMALL, "users": 80})["changed"] is False
+
+
+def test_foreign_rows_refused_without_force(schema_db):
+    with psycopg.connect(**schema_db) as conn:
+        conn.execute("INSERT INTO \"User\" (id, email, \"passwordHash\") VALUES ('app-1', 'a@b.vn', 'x')")
+    with pytest.raises(vs.SeedError, match="not written by this seeder.*User=1.*force=true"):
+        _seed(schema_db, **SMALL)
+    assert _scalar(schema_db, "SELECT to_regclass('ops.seed_ledger')") is None
+    assert _counts(schema_db)["User"] == 1
+    assert _seed(schema_db, force=True, **SMALL)["changed"]
+    assert _scalar(schema_db, "SELECT count(*) FROM \"User\" WHERE id = 'app-1'") == 0
+    # rows changed after a seed are foreign too
+    with psycopg.connect(**schema_db) as conn:
+        conn.execute('DELETE FROM "SocialPost" WHERE id IN (SELECT id FROM "SocialPost" LIMIT 1)')
+    with pytest.raises(vs.SeedError, match="changed since the recorded seed.*SocialPost"):
+        _seed(schema_db, **SMALL)
+
+
+def test_production_refused(schema_db):
+    with pytest.raises(vs.SeedError, match="production.*allow_production"):
+        _seed(schema_db, environment="production", **SMALL)
+    _untouched(schema_db)
+    assert _seed(schema_db, environment="production", allow_production=True, **SMALL)["changed"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"preset": "huge"}, r"unknown preset 'huge'.*demo, large, staging"),
+        ({"users": 0}, "users must be at least 1"),
+        ({"courses": -3}, "courses must be at least 1"),
+        ({"behavior_logs": 2 * 10**9}, "behavior_logs=2000000000 is absurd"),
+        ({"users": 10**9}, "users=1000000000 is absurd"),
+        ({"days": 0}, "days must be at least 1"),
+        ({"seed": -1}, "seed must be between"),
+        ({"seed": "abc"}, "seed must be an integer"),
+        ({"anchor_date": "2026-13-01"}, "anchor_date must be an ISO date"),
+        ({"preset": "custom", "users": 10}, "preset 'custom' needs an explicit courses"),
+        ({"chunk_rows": 5}, "chunk_rows must be between"),
+        ({"users": True}, "users must be an integer"),
+    ],
+)
+def test_bad_input_changes_nothing(schema_db, kwargs, match):
+    kw = {"preset": "demo", **kwargs}
+    with pytest.raises(vs.SeedError, match=match):
+        _seed(schema_db, **kw)
+    _untouched(schema_db)
+
+
+def test_database_without_schema_names_missing_tables(pg_db):
+    with pytest.raises(vs.SeedError, match=r"missing table\(s\) User, Course, Lesson"):
+        _seed(pg_db, **SMALL)
+    _untouched(pg_db)
+
+
+def test_unreachable_database_is_a_clear_error(schema_db):
+    bad = dict(schema_db, password="wrong-password")
+    with pytest.raises(
+        vs.VedfinError, match="cannot connect to PostgreSQL.*password authentication failed"
+    ) as err:
+        _seed(bad, **SMALL)
+    assert "wrong-password" not in str(err.value)
+    _untouched(schema_db)
+
+
+def test_check_mode_writes_nothing(schema_db):
+    res = _seed(schema_db, check_mode=True, **SMALL)
+    assert res["changed"] and res["would_load"]["BehaviorLog"] == 5000
+    _untouched(schema_db)
+
+
+_CHILD = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[1]]
+import vedfin_seed as vs
+from vedfin_pg import params_from_conninfo
+info, kw = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+vs.seed(params_from_conninfo(info), on_step=lambda step: time.sleep(0.15), **kw)
+"""
+
+
+def test_killed_load_resumes_to_identical_data(make_schema_db):
+    ref, victim = make_schema_db(), make_schema_db()
+    kw = dict(SMALL, behavior_logs=20000, seed=9, anchor_date=ANCHOR)
+    _seed(ref, **kw)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(ROOT / "module_utils"),
+            json.dumps(victim),
+            json.dumps(dict(kw, chunk_rows=1500)),
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        done = 0
+        while time.monotonic() < deadline and child.poll() is None:
+            try:
+                done = _scalar(
+                    victim,
+                    "SELECT count(*) FROM ops.seed_ledger, unnest(steps_done) s "
+                    "WHERE s LIKE 'BehaviorLog:%%'",
+                )
+            except psycopg.Error:
+                done = 0
+            if done >= 2:
+                break
+            time.sleep(0.02)
+        assert child.poll() is None, "the load finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+    status, steps_done, steps_total = _query(
+        victim, "SELECT status, cardinality(steps_done), steps_total FROM ops.seed_ledger"
+    )[0]
+    assert status == "loading" and 2 < steps_done < steps_total
+    partial = _counts(victim)["BehaviorLog"]
+    assert 0 < partial < 20000
+    res = _seed(victim, **kw)
+    assert res["operation"] == "resume" and res["changed"]
+    assert _counts(victim) == _counts(ref)
+    assert _checksums(victim) == _checksums(ref)
+    assert _ddl_snapshot(victim) == _ddl_snapshot(ref)
+    assert _seed(victim, **kw)["changed"] is False
+
+
+def test_module_through_ansible_check_real_rerun(schema_db):
+    args = {**params_from_conninfo(schema_db), **SMALL, "seed": 4, "anchor_date": ANCHOR}
+    res = run_module("vedfin_seed", args, check=True)
+    assert not res["failed"], res.get("msg")
+    assert res["changed"] and res["would_load"]["User"] == 120
+    _untouched(schema_db)
+    res = run_module("vedfin_seed", args)
+    assert not res["failed"], res.get("msg")
+    assert res["changed"] and res["table_counts"]["BehaviorLog"] == 5000 and res["operation"] == "seed"
+    res = run_module("vedfin_seed", args)
+    assert not res["failed"] and res["changed"] is False
+    res = run_module("vedfin_seed", {**args, "environment": "production"})
+    assert res["failed"] and "allow_production" in res["msg"]
+    assert "login_password" not in json.dumps(res.get("invocation", {}).get("module_args", {})) or (
+        res["invocation"]["module_args"]["login_password"] != schema_db["password"]
+    )
