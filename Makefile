@@ -67,6 +67,9 @@ molecule: venv image ## molecule test for every scenario of every role
 	  done; \
 	done
 
+bench-seed: venv ## Seeder vs pgbench -i on a throwaway server, same run (LOGS=n, default: large preset)
+	$(PY) tools/bench_seed.py --start-server $(if $(LOGS),--logs $(LOGS)) --out reports/bench-seed.json
+
 clean: ## Remove the test hosts this repo created (by name), and molecule leftovers
 	-tools/local_vps.sh down
 	-@podman ps -a --format '{{.Names}}' | grep -E '^ved-' | xargs -r podman rm -f -t 5 >/dev/null
