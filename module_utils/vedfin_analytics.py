@@ -1,0 +1,497 @@
+"""The 13 V-EdFinance analytics queries: registry, parameter validation and a runner.
+
+Plain Python (psycopg 3, no Ansible).  Each query has two SQL forms in ``sql/analytics/``:
+
+* ``<name>.oracle.sql`` - plain, obviously-correct SQL over the base tables (the spec of
+  ../shared/DOMAIN.md); the reference every other form is tested against;
+* ``<name>.fast.sql``   - the form served in production: uses the ops-owned indexes and
+  rollups of ``sql/migrations/0003_*`` and later and returns exactly the oracle's rows.
+  When a query has no ``.fast.sql`` its fast form *is* the oracle (per-user lookups that an
+  index already serves), see ``QuerySpec.fast_reuses_oracle``.
+
+Both forms use psycopg named parameters (``%(name)s``) and receive every declared
+parameter (defaults filled in by :func:`validate`).
+
+Public API
+----------
+``AnalyticsError``                    bad input or a failed query (a ``VedfinError``).
+``QUERIES``                           ``{name: QuerySpec}``, the registry.
+``validate(name, params)``            normalised params dict (defaults filled) or raise.
+``sql_text(name, form='fast')``       the SQL text of a form.
+``run(name, params, *, form='fast', conn)``  rows as a list of JSON-safe dicts (on a
+                                      non-autocommit connection that was idle, the read
+                                      transaction is rolled back afterwards).
+``Analytics(dsn_or_params, ...)``     a small service holding a psycopg_pool.ConnectionPool,
+                                      with ``.run(name, params, *, form='fast', cached=True)``.
+``to_json_safe(value)``               the value conversion used for result rows.
+
+Result values are JSON-safe: ``Decimal`` -> ``float`` (all numeric columns are rounded to 2
+decimals in SQL, or are integral counts), ``date``/``datetime`` -> ISO 8601 strings,
+``jsonb`` -> dict/list as decoded by psycopg, enums -> their label (str).
+
+Caching: ``Analytics.run(..., cached=True)`` is the seam for the Redis cache layer, which is
+not part of this module yet: today ``cached=True`` runs the query uncached, exactly like
+``cached=False``.  The cache key helper :meth:`Analytics.cache_key` is already defined so
+that the cache layer and the documentation agree (leaderboard: ``leaderboard:{group|global}:
+{timeframe}:{limit}``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+try:
+    from ansible.module_utils.vedfin_pg import VedfinError
+except ImportError:  # plain Python (pytest, tools/)
+    from vedfin_pg import VedfinError
+
+try:
+    import psycopg
+    from psycopg.rows import dict_row
+except ImportError:  # pragma: no cover - reported by the caller via missing_required_lib
+    psycopg = None
+    dict_row = None
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "analytics"
+FORMS = ("fast", "oracle")
+TIMEFRAMES = ("all", "month", "week")
+MAX_TZ_LEN = 64
+
+
+class AnalyticsError(VedfinError):
+    """Bad query name or parameters, or a failed query; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter.
+
+    ``kind``: ``int``, ``number`` (int or float), ``text``, ``date`` or ``choice``.
+    ``required`` params have no default; ``nullable`` ones accept None (their default).
+    """
+
+    name: str
+    kind: str
+    default: object = None
+    required: bool = False
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple = ()
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            what = "one of " + "|".join(self.choices)
+        elif self.min is not None:
+            what = f"{self.kind} {self.min:g}..{self.max:g}"
+        else:
+            what = self.kind
+        if self.required:
+            return f"{self.name} ({what}, required)"
+        return f"{self.name} ({what}, default {self.default!r})"
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    name: str
+    params: tuple[Param, ...]
+    description: str
+    freshness: str
+    fast_reuses_oracle: bool = False
+    check: object = field(default=None, compare=False)  # extra cross-param check
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+def _tz() -> Param:
+    return Param("tz", "text", default="UTC")
+
+
+def _days(default=30) -> Param:
+    return Param("days", "int", default=default, min=1, max=3650)
+
+
+def _limit(default) -> Param:
+    return Param("limit", "int", default=default, min=1, max=1000)
+
+
+def _check_dates(params: dict) -> None:
+    start, end = params["start_date"], params["end_date"]
+    if start > end:
+        raise AnalyticsError(
+            f"revenue_metrics: start_date {start.isoformat()} is after end_date {end.isoformat()}"
+        )
+    if (end - start).days + 1 > 3650:
+        raise AnalyticsError(
+            f"revenue_metrics: the date range covers {(end - start).days + 1} days; at most 3650 are allowed"
+        )
+
+
+# Freshness of the fast forms: every one is real time (no refresh job, nothing stale).
+REALTIME = "real time (base tables)"
+ROLLUP = "real time (rollup maintained by statement-level triggers on BehaviorLog)"
+ENROLLMENT = "real time (ops.enrollment, maintained by statement-level triggers on UserProgress and Lesson)"
+
+QUERIES: dict[str, QuerySpec] = {
+    q.name: q
+    for q in (
+        QuerySpec(
+            "daily_active_users",
+            (_days(30), _tz()),
+            "per calendar day of the last N days (newest first): dau, sessions, avg session duration",
+            ROLLUP,
+        ),
+        QuerySpec(
+            "monthly_active_users",
+            (Param("months", "int", default=12, min=1, max=120), _tz()),
+            "per calendar month (YYYY-MM) of the last N months (newest first): mau, sessions",
+            ROLLUP,
+        ),
+        QuerySpec(
+            "learning_funnel",
+            (Param("course_id", "text", nullable=True),),
+            "one row: total students, started, lesson completers, course completers",
+            REALTIME,
+        ),
+        QuerySpec(
+            "course_completion_by_level",
+            (),
+            "per Level (BEGINNER..EXPERT), published courses: course count, enrollments, completers",
+            REALTIME,
+        ),
+        QuerySpec(
+            "leaderboard",
+            (
+                Param("group_id", "text", nullable=True),
+                Param("timeframe", "choice", default="all", choices=TIMEFRAMES),
+                _limit(50),
+                _tz(),
+            ),
+            "students ranked by points + 10 x streak + 50 x achievements in the timeframe",
+            REALTIME,
+        ),
+        QuerySpec(
+            "top_courses",
+            (_limit(10),),
+            "published courses by enrollments: enrollments, lesson completers, course completions",
+            REALTIME,
+        ),
+        QuerySpec(
+            "student_behavior_summary",
+            (Param("user_id", "text", required=True), _days(30), _tz()),
+            "one row: events, sessions, total duration, most common event of one user",
+            REALTIME,
+            fast_reuses_oracle=True,
+        ),
+        QuerySpec(
+            "cohort_retention",
+            (Param("weeks", "int", default=12, min=1, max=520), _tz()),
+            "per signup week (newest first): cohort size and week1..week4 retention",
+            ROLLUP,
+        ),
+        QuerySpec(
+            "at_risk_students",
+            (
+                Param("inactive_days", "int", default=7, min=0, max=3650),
+                Param("progress_threshold", "number", default=30, min=0, max=100),
+                _limit(100),
+                _tz(),
+            ),
+            "inactive, low-progress students; never-active first",
+            ROLLUP,
+        ),
+        QuerySpec(
+            "student_behavior_pattern",
+            (Param("user_id", "text", required=True), _days(30), _tz()),
+            "one row: preferred hour, active days, sessions, difficulty, progress of one user",
+            REALTIME,
+            fast_reuses_oracle=True,
+        ),
+        QuerySpec(
+            "course_engagement",
+            (Param("course_id", "text", required=True),),
+            "one row: enrollments, completions, rates, time spent, sessions on the course's pages",
+            ROLLUP,
+        ),
+        QuerySpec(
+            "revenue_metrics",
+            (
+                Param("start_date", "date", required=True),
+                Param("end_date", "date", required=True),
+                _tz(),
+            ),
+            "per day of first progress: new enrollments, potential revenue, active courses",
+            ENROLLMENT,
+            check=_check_dates,
+        ),
+        QuerySpec(
+            "gamification_effectiveness",
+            (),
+            "students by points segment x streak segment: users, progress, sessions, completions",
+            ROLLUP,
+        ),
+    )
+}
+
+
+# -- validation --------------------------------------------------------------------------
+def _bad(query: str, param: Param, value, why: str) -> AnalyticsError:
+    return AnalyticsError(
+        f"{query}: parameter {param.name} {why} (got {value!r}); expected {param.describe()}"
+    )
+
+
+def _coerce(query: str, p: Param, value):
+    if p.kind in ("int", "number"):
+        if isinstance(value, bool):
+            raise _bad(query, p, value, "must be a number, not a boolean")
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = int(text) if p.kind == "int" or text.lstrip("+-").isdigit() else float(text)
+            except ValueError:
+                raise _bad(query, p, value, "is not a valid " + p.kind) from None
+        if p.kind == "int":
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not isinstance(value, int):
+                raise _bad(query, p, value, "must be an integer")
+        else:
+            if isinstance(value, Decimal):
+                value = float(value)
+            if (
+                not isinstance(value, (int, float))
+                or value != value
+                or value in (float("inf"), float("-inf"))
+            ):
+                raise _bad(query, p, value, "must be a finite number")
+        if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
+            raise _bad(query, p, value, "is out of range")
+        return value
+    if p.kind == "choice":
+        if not isinstance(value, str) or value not in p.choices:
+            raise _bad(query, p, value, "is not an allowed choice")
+        return value
+    if p.kind == "date":
+        if isinstance(value, _dt.datetime):
+            raise _bad(query, p, value, "must be a date, not a datetime")
+        if isinstance(value, _dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return _dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise _bad(query, p, value, "is not an ISO date (YYYY-MM-DD)") from None
+        raise _bad(query, p, value, "must be an ISO date string or a date")
+    # text
+    if not isinstance(value, str):
+        raise _bad(query, p, value, "must be a string")
+    if not value.strip():
+        raise _bad(query, p, value, "must not be empty")
+    if "\x00" in value:
+        raise _bad(query, p, value, "must not contain NUL characters")
+    if p.name == "tz":
+        _check_tz(query, p, value)
+    return value
+
+
+def _check_tz(query: str, p: Param, value: str) -> None:
+    """Accept IANA zone names known to Python's zoneinfo, or 'UTC'."""
+    if len(value) > MAX_TZ_LEN:
+        raise _bad(query, p, value, "is too long to be a time zone name")
+    if value == "UTC":
+        return
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(value)
+    except Exception:
+        raise _bad(
+            query, p, value, "is not a known IANA time zone (e.g. 'UTC', 'Asia/Ho_Chi_Minh')"
+        ) from None
+
+
+def validate(name: str, params: dict | None = None) -> dict:
+    """Check ``params`` against the registry; return them normalised with defaults filled.
+
+    Raises AnalyticsError naming the problem: unknown query (lists the allowed names),
+    unknown parameter (lists the allowed ones), missing required, wrong type, out of range,
+    reversed date range.
+    """
+    spec = QUERIES.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise AnalyticsError(
+            "unknown analytics query {!r}; allowed: {}".format(name, ", ".join(sorted(QUERIES)))
+        )
+    params = dict(params or {})
+    if not all(isinstance(k, str) for k in params):
+        raise AnalyticsError(f"{name}: parameter names must be strings")
+    allowed = [p.name for p in spec.params]
+    unknown = sorted(k for k in params if k not in allowed)
+    if unknown:
+        raise AnalyticsError(
+            "{}: unknown parameter{} {}; allowed: {}".format(
+                name, "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(allowed) or "(none)"
+            )
+        )
+    out = {}
+    for p in spec.params:
+        value = params.get(p.name)
+        if value is None:
+            if p.required:
+                raise AnalyticsError(f"{name}: parameter {p.name} is required; expected {p.describe()}")
+            out[p.name] = p.default
+            continue
+        out[p.name] = _coerce(name, p, value)
+    if spec.check is not None:
+        spec.check(out)
+    return out
+
+
+# -- SQL and running ---------------------------------------------------------------------
+_SQL_CACHE: dict[tuple[str, str], str] = {}
+
+
+def sql_path(name: str, form: str = "fast") -> Path:
+    if name not in QUERIES:
+        raise AnalyticsError(
+            "unknown analytics query {!r}; allowed: {}".format(name, ", ".join(sorted(QUERIES)))
+        )
+    if form not in FORMS:
+        raise AnalyticsError("unknown form {!r}; allowed: {}".format(form, ", ".join(FORMS)))
+    if form == "fast" and QUERIES[name].fast_reuses_oracle:
+        form = "oracle"
+    return SQL_DIR / f"{name}.{form}.sql"
+
+
+def sql_text(name: str, form: str = "fast") -> str:
+    path = sql_path(name, form)
+    key = (name, path.name)
+    if key not in _SQL_CACHE:
+        try:
+            _SQL_CACHE[key] = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise AnalyticsError(f"cannot read {path}: {exc.strerror}") from None
+    return _SQL_CACHE[key]
+
+
+def to_json_safe(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_safe(v) for v in value]
+    return value
+
+
+def execute(conn, name: str, params: dict, form: str = "fast") -> list[dict]:
+    """Run an already validated query on ``conn``; raw psycopg values (Decimal, date, ...)."""
+    text = sql_text(name, form)
+    try:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(text, params)
+            return cur.fetchall()
+    except psycopg.Error as exc:
+        diag = getattr(exc, "diag", None)
+        msg = (getattr(diag, "message_primary", None) if diag else None) or " ".join(str(exc).split())
+        raise AnalyticsError(f"{name} ({form}) failed: {msg}") from None
+
+
+def run(name: str, params: dict | None = None, *, form: str = "fast", conn) -> list[dict]:
+    """Validate, run on the psycopg 3 connection ``conn``, return JSON-safe row dicts."""
+    clean = validate(name, params)
+    if form not in FORMS:
+        raise AnalyticsError("unknown form {!r}; allowed: {}".format(form, ", ".join(FORMS)))
+    was_idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    try:
+        rows = execute(conn, name, clean, form)
+    finally:
+        # Read-only work: end the transaction we opened (never one the caller had open).
+        if (
+            was_idle
+            and not conn.autocommit
+            and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        ):
+            conn.rollback()
+    return [{k: to_json_safe(v) for k, v in row.items()} for row in rows]
+
+
+class Analytics:
+    """A query service over a psycopg_pool.ConnectionPool.
+
+    ``target`` is a libpq DSN string or a dict of libpq keywords (host, port, user,
+    password, dbname), e.g. the ``pg_db`` test fixture.  Use as a context manager or call
+    :meth:`close`.
+    """
+
+    def __init__(self, target, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0,
+                 application_name: str = "ved-db-ops analytics"):  # fmt: skip
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:  # pragma: no cover
+            raise AnalyticsError("the Python library psycopg_pool is required but not installed") from None
+        if isinstance(target, dict):
+            conninfo, kwargs = "", dict(target)
+        else:
+            conninfo, kwargs = str(target), {}
+        kwargs.setdefault("application_name", application_name)
+        kwargs["autocommit"] = True
+        self.pool = ConnectionPool(conninfo, kwargs=kwargs, min_size=min_size, max_size=max_size,
+                                   timeout=timeout, open=True)  # fmt: skip
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @staticmethod
+    def cache_key(name: str, params: dict) -> str:
+        """Stable cache key of a validated call (used by the future Redis cache layer)."""
+        clean = validate(name, params)
+        if name == "leaderboard":
+            return "leaderboard:{}:{}:{}".format(
+                clean["group_id"] or "global", clean["timeframe"], clean["limit"]
+            )
+        body = json.dumps(
+            {k: to_json_safe(v) for k, v in clean.items()}, sort_keys=True, separators=(",", ":")
+        )
+        return f"analytics:{name}:{body}"
+
+    def run(
+        self, name: str, params: dict | None = None, *, form: str = "fast", cached: bool = True
+    ) -> list[dict]:
+        """Run a query; ``cached`` is accepted for the cache layer to come (today: uncached)."""
+        with self.pool.connection() as conn:
+            return run(name, params, form=form, conn=conn)
+
+
+__all__ = [
+    "FORMS",
+    "QUERIES",
+    "SQL_DIR",
+    "Analytics",
+    "AnalyticsError",
+    "Param",
+    "QuerySpec",
+    "execute",
+    "run",
+    "sql_path",
+    "sql_text",
+    "to_json_safe",
+    "validate",
+]
