@@ -39,7 +39,6 @@ that the cache layer and the documentation agree (leaderboard: ``leaderboard:{gr
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -427,16 +426,38 @@ def run(name: str, params: dict | None = None, *, form: str = "fast", conn) -> l
     return [{k: to_json_safe(v) for k, v in row.items()} for row in rows]
 
 
+# Cache TTL per query, seconds. The leaderboard's 5 minutes is the application's; the
+# others follow how fast their answer can move: whole-day/week/month series change slowly,
+# per-user lookups are cheap and should look live.
+CACHE_TTL_SECONDS = {
+    "daily_active_users": 600,
+    "monthly_active_users": 1800,
+    "learning_funnel": 300,
+    "course_completion_by_level": 600,
+    "leaderboard": 300,
+    "top_courses": 600,
+    "student_behavior_summary": 60,
+    "cohort_retention": 1800,
+    "at_risk_students": 600,
+    "student_behavior_pattern": 60,
+    "course_engagement": 300,
+    "revenue_metrics": 600,
+    "gamification_effectiveness": 600,
+}
+
+
 class Analytics:
-    """A query service over a psycopg_pool.ConnectionPool.
+    """A query service over a psycopg_pool.ConnectionPool, with an optional Redis cache.
 
     ``target`` is a libpq DSN string or a dict of libpq keywords (host, port, user,
-    password, dbname), e.g. the ``pg_db`` test fixture.  Use as a context manager or call
-    :meth:`close`.
+    password, dbname), e.g. the ``pg_db`` test fixture.  ``cache`` is a
+    :class:`vedfin_cache.QueryCache`, a Redis URL (``redis://app:secret@127.0.0.1:6379/0``:
+    a QueryCache with :data:`CACHE_TTL_SECONDS` is built from it) or None (no cache).
+    Use as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, target, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0,
-                 application_name: str = "ved-db-ops analytics"):  # fmt: skip
+    def __init__(self, target, *, cache=None, min_size: int = 1, max_size: int = 4,
+                 timeout: float = 30.0, application_name: str = "ved-db-ops analytics"):  # fmt: skip
         try:
             from psycopg_pool import ConnectionPool
         except ImportError:  # pragma: no cover
@@ -447,11 +468,20 @@ class Analytics:
             conninfo, kwargs = str(target), {}
         kwargs.setdefault("application_name", application_name)
         kwargs["autocommit"] = True
+        if isinstance(cache, str):
+            try:  # only a cached service needs redis-py
+                from ansible.module_utils.vedfin_cache import QueryCache
+            except ImportError:
+                from vedfin_cache import QueryCache
+            cache = QueryCache(cache, ttl_by_query=CACHE_TTL_SECONDS)
+        self.cache = cache
         self.pool = ConnectionPool(conninfo, kwargs=kwargs, min_size=min_size, max_size=max_size,
                                    timeout=timeout, open=True)  # fmt: skip
 
     def close(self) -> None:
         self.pool.close()
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self):
         return self
@@ -459,28 +489,38 @@ class Analytics:
     def __exit__(self, *exc):
         self.close()
 
-    @staticmethod
-    def cache_key(name: str, params: dict) -> str:
-        """Stable cache key of a validated call (used by the future Redis cache layer)."""
+    def _query(self, name: str, clean: dict, form: str) -> list[dict]:
+        with self.pool.connection() as conn:
+            rows = execute(conn, name, clean, form)
+        return [{k: to_json_safe(v) for k, v in row.items()} for row in rows]
+
+    def run_with_info(
+        self, name: str, params: dict | None = None, *, form: str = "fast", cached: bool = True
+    ) -> tuple[list[dict], dict]:
+        """Like :meth:`run`, plus the cache's info (status hit/miss/degraded/uncached, key, ms)."""
         clean = validate(name, params)
-        if name == "leaderboard":
-            return "leaderboard:{}:{}:{}".format(
-                clean["group_id"] or "global", clean["timeframe"], clean["limit"]
-            )
-        body = json.dumps(
-            {k: to_json_safe(v) for k, v in clean.items()}, sort_keys=True, separators=(",", ":")
+        if form not in FORMS:
+            raise AnalyticsError("unknown form {!r}; allowed: {}".format(form, ", ".join(FORMS)))
+        if self.cache is None or not cached:
+            return self._query(name, clean, form), {"status": "uncached"}
+        # The served form keeps the plain key; the oracle gets its own (answers are equal,
+        # but a benchmark of the oracle must never be served the fast form's cached rows).
+        return self.cache.get_or_compute(
+            name,
+            to_json_safe(clean),
+            lambda: self._query(name, clean, form),
+            query_version=1 if form == "fast" else form,
         )
-        return f"analytics:{name}:{body}"
 
     def run(
         self, name: str, params: dict | None = None, *, form: str = "fast", cached: bool = True
     ) -> list[dict]:
-        """Run a query; ``cached`` is accepted for the cache layer to come (today: uncached)."""
-        with self.pool.connection() as conn:
-            return run(name, params, form=form, conn=conn)
+        """Validate and run a query; served from the cache when there is one and ``cached``."""
+        return self.run_with_info(name, params, form=form, cached=cached)[0]
 
 
 __all__ = [
+    "CACHE_TTL_SECONDS",
     "FORMS",
     "QUERIES",
     "SQL_DIR",

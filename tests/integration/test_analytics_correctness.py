@@ -224,10 +224,25 @@ def test_analytics_service_runs_both_forms(demo_db):
         fast = service.run("top_courses", {"limit": 3})
         oracle = service.run("top_courses", {"limit": 3}, form="oracle", cached=False)
     assert fast == oracle and len(fast) == 3
-    assert (
-        va.Analytics.cache_key("leaderboard", {"timeframe": "week", "limit": 10})
-        == "leaderboard:global:week:10"
-    )
+
+
+def test_analytics_service_serves_from_cache(demo_db, redis_server):
+    import redis as redis_lib
+
+    with va.Analytics(demo_db, cache=redis_server.url) as service:
+        service.cache.invalidate_leaderboards()
+        first, info1 = service.run_with_info("leaderboard", {"timeframe": "week", "limit": 10})
+        again, info2 = service.run_with_info("leaderboard", {"timeframe": "week", "limit": 10})
+        oracle, info3 = service.run_with_info(
+            "leaderboard", {"timeframe": "week", "limit": 10}, form="oracle"
+        )
+        direct, info4 = service.run_with_info("leaderboard", {"timeframe": "week", "limit": 10}, cached=False)
+    assert first == again == oracle == direct
+    assert (info1["status"], info2["status"], info4["status"]) == ("miss", "hit", "uncached")
+    assert info3["status"] == "miss" and info3["key"] != info1["key"]
+    # The application's key shape, versioned and with the board's generation.
+    assert info1["key"].startswith("ved:v1:leaderboard:global:week:10:g")
+    assert redis_lib.Redis.from_url(redis_server.url).ttl(info1["key"]) <= 300
 
 
 def test_run_leaves_the_callers_transaction_alone(demo_db):

@@ -130,10 +130,6 @@ def test_results_are_json_safe():
     json.dumps(safe)
 
 
-def test_leaderboard_cache_key_follows_the_spec():
-    assert va.Analytics.cache_key("leaderboard", {}) == "leaderboard:global:all:50"
-    assert va.Analytics.cache_key("leaderboard", {"group_id": "g1", "timeframe": "month", "limit": "5"}) == (
-        "leaderboard:g1:month:5"
-    )
-    with pytest.raises(AnalyticsError):
-        va.Analytics.cache_key("leaderboard", {"limit": 5000})
+def test_cache_ttls_cover_every_query_and_keep_the_apps_leaderboard_ttl():
+    assert set(va.CACHE_TTL_SECONDS) == set(va.QUERIES)
+    assert va.CACHE_TTL_SECONDS["leaderboard"] == 300
