@@ -356,7 +356,20 @@ def validate(name: str, params: dict | None = None) -> dict:
 
 
 # -- SQL and running ---------------------------------------------------------------------
-_SQL_CACHE: dict[tuple[str, str], str] = {}
+_SQL_CACHE: dict[Path, str] = {}
+
+
+def set_sql_dir(path) -> None:
+    """Read the SQL forms from ``path`` instead of the repo's sql/analytics.
+
+    Inside an Ansible module this file runs from a temp dir, so the module points it at the
+    copy of sql/analytics on the host.
+    """
+    global SQL_DIR
+    p = Path(path)
+    if not p.is_dir():
+        raise AnalyticsError(f"sql_dir {p} does not exist (copy sql/analytics there first)")
+    SQL_DIR = p
 
 
 def sql_path(name: str, form: str = "fast") -> Path:
@@ -373,13 +386,12 @@ def sql_path(name: str, form: str = "fast") -> Path:
 
 def sql_text(name: str, form: str = "fast") -> str:
     path = sql_path(name, form)
-    key = (name, path.name)
-    if key not in _SQL_CACHE:
+    if path not in _SQL_CACHE:
         try:
-            _SQL_CACHE[key] = path.read_text(encoding="utf-8")
+            _SQL_CACHE[path] = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise AnalyticsError(f"cannot read {path}: {exc.strerror}") from None
-    return _SQL_CACHE[key]
+    return _SQL_CACHE[path]
 
 
 def to_json_safe(value):
@@ -530,6 +542,7 @@ __all__ = [
     "QuerySpec",
     "execute",
     "run",
+    "set_sql_dir",
     "sql_path",
     "sql_text",
     "to_json_safe",

@@ -538,6 +538,17 @@ class QueryCache:
                 self._redis_failed(exc)
                 return self._degraded(compute, info)
             if acquired:
+                try:  # re-check: the previous holder may have stored the value since our GET
+                    found = self._decode(self.client.get(key), canon)
+                except redis.RedisError as exc:
+                    self._release(lock_key, token)
+                    self._redis_failed(exc)
+                    return self._degraded(compute, info)
+                if found is not None:
+                    self._release(lock_key, token)
+                    rows, info["age_s"] = found
+                    info["coalesced"] = True
+                    return rows, self._count(info, "hit")
                 try:
                     rows = self._compute(compute, info)
                     payload = self._encode(canon, rows)

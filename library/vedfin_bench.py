@@ -1,0 +1,397 @@
+#!/usr/bin/python
+"""Ansible module: benchmark the 13 analytics queries and write a JSON + HTML report (thin shell)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vedfin_bench
+short_description: Benchmark the V-EdFinance analytics queries (p50/p95/p99) and write a report
+description:
+  - Runs on the database host. For each of the 13 analytics queries, with a representative
+    parameter set picked deterministically from the data (most active users, most enrolled
+    courses, largest buddy groups), measures side by side in one run the oracle SQL form, the
+    fast form, the fast form through the Redis cache (cache-aside, C(vedfin_cache)), and the fast
+    form with PostgreSQL's built-in defaults versus the tuned values of the session-settable
+    query settings (work_mem, random_page_cost, effective_io_concurrency, effective_cache_size,
+    jit, max_parallel_workers_per_gather, max_parallel_workers).
+  - Then a mixed workload (Zipf choice of query and parameters from a seeded RNG, O(concurrency)
+    client threads, bounded by O(duration) and O(max_requests)), a single-flight check (50
+    concurrent cache misses on one key must cause exactly one database query),
+    C(EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)) of every fast form with an index-usage check, the
+    live C(SHOW) values, the top 10 of pg_stat_statements and a pass/fail table against the
+    targets of O(scale).
+  - Writes the full result as JSON (schema in docs/BENCHMARK.md) to O(output_json) and a
+    self-contained HTML report (charts as inline PNG data URIs) to O(output_html) on the host.
+  - Reads the database only (plus session-level C(set_config)); Redis keys are written under
+    C(ved:bench:<run id>:) and deleted at the end.
+version_added: "1.0.0"
+author: ved-db-ops
+requirements:
+  - psycopg >= 3.1
+  - psycopg_pool
+  - redis (redis-py), when O(redis_url) is set
+  - matplotlib, when O(output_html) is set
+options:
+  login_host:
+    description: Host of the PostgreSQL server.
+    type: str
+    default: localhost
+  login_port:
+    description: Port of the PostgreSQL server.
+    type: int
+    default: 5432
+  login_user:
+    description: Role to connect as; needs to read the application tables and the ops rollups.
+    type: str
+    default: postgres
+  login_password:
+    description: Password of O(login_user).
+    type: str
+    default: ""
+  login_unix_socket:
+    description: Directory of the server's Unix socket; wins over O(login_host).
+    type: str
+    default: ""
+  db:
+    description: Database holding the application schema and the ops migrations.
+    type: str
+    required: true
+    aliases: [login_db]
+  connect_timeout:
+    description: Connection timeout in seconds.
+    type: int
+    default: 10
+  ssl_mode:
+    description: libpq sslmode.
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  ca_cert:
+    description: CA certificate file (libpq sslrootcert).
+    type: path
+    aliases: [ssl_rootcert]
+  redis_url:
+    description:
+      - Redis URL of the cache, e.g. V(redis://app:secret@127.0.0.1:6379/0) (ACL user allowed
+        on C(ved:*)). Without it the cached variant, the single-flight check and the cache hit
+        rate are reported as not measured.
+    type: str
+  iterations:
+    description: Measured iterations per query and variant (1..100000).
+    type: int
+    default: 20
+  warmup:
+    description: Warm-up iterations per query and variant, not measured (0..10000).
+    type: int
+    default: 3
+  time_budget:
+    description: Seconds per query for its warm-up and measured iterations; the loop stops
+      early when it is spent (at least one measured iteration). 0.1..86400.
+    type: float
+    default: 60
+  concurrency:
+    description: Client threads of the mixed workload (1..256), each with its own connection.
+    type: int
+    default: 8
+  duration:
+    description: Maximum length of the mixed workload in seconds (0.1..86400).
+    type: float
+    default: 10
+  max_requests:
+    description: Maximum number of requests of the mixed workload (1..10000000).
+    type: int
+    default: 100000
+  scale:
+    description:
+      - Data scale label; chooses the targets. V(demo) fast p95 < 5 ms per query; V(staging)
+        and V(large) < 100 ms. The fast-vs-oracle speedup (>= 20x) is enforced at V(large)
+        only and the index-usage check at V(staging) and V(large).
+    type: str
+    default: demo
+    choices: [demo, staging, large]
+  tz:
+    description: Reporting time zone passed to the queries (IANA name).
+    type: str
+    default: UTC
+  tuned_settings:
+    description:
+      - The tuned PostgreSQL settings (name -> value), normally the output of the C(pg_tune)
+        filter for this host. Only the session-settable query settings are compared; the
+        others are listed as skipped. Empty - the server's configured values
+        (C(pg_settings.reset_val)) are the tuned side.
+    type: dict
+    default: {}
+  seed:
+    description: Seed of the mixed workload's random choices and of the user sampling.
+    type: int
+    default: 1
+  statement_timeout:
+    description: statement_timeout of the benchmark sessions, in milliseconds.
+    type: int
+    default: 300000
+  sql_dir:
+    description:
+      - Directory holding the analytics SQL forms (a copy of the repository's C(sql/analytics)
+        on the host). Required when the module_utils do not sit next to C(sql/analytics),
+        which is the case for any real run through Ansible.
+    type: path
+  output_json:
+    description: Path of the JSON result on the host; parent directories are created.
+    type: path
+  output_html:
+    description: Path of the HTML report on the host; parent directories are created.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    details: Validates the options, connects to PostgreSQL (schema present, SQL forms readable)
+      and pings Redis; runs no query and writes nothing.
+  diff_mode:
+    support: none
+notes:
+  - Targets and every key of the JSON result are described in docs/BENCHMARK.md.
+  - Run it with C(async) so that a long run does not hit the connection timeout.
+seealso:
+  - name: docs/BENCHMARK.md
+    description: Result schema, targets and method.
+  - module: vedfin_seed
+"""
+
+EXAMPLES = r"""
+- name: Benchmark the demo data over the Unix socket as postgres
+  become: true
+  become_user: postgres
+  vedfin_bench:
+    login_unix_socket: /var/run/postgresql
+    db: vedfin
+    redis_url: "redis://app:{{ vault_redis_app_password }}@127.0.0.1:6379/0"
+    sql_dir: /var/lib/ved-db-ops/sql/analytics
+    scale: demo
+    tuned_settings: "{{ profile | pg_tune }}"
+    output_json: /var/lib/ved-db-ops/reports/bench.json
+    output_html: /var/lib/ved-db-ops/reports/bench.html
+  async: 1800
+  poll: 15
+  register: bench
+
+- name: Show the summary table
+  ansible.builtin.debug:
+    msg: "{{ bench.summary.split('\n') }}"
+"""
+
+RETURN = r"""
+changed:
+  description: True when a report file was written; the database is never changed.
+  returned: always
+  type: bool
+  sample: true
+summary:
+  description: Plain-text table (query, p95 oracle/fast/cached/default/tuned, speedup, result)
+    plus aggregate lines and the overall verdict.
+  returned: success, not in check mode
+  type: str
+  sample: "query  rows  p95 oracle  p95 fast ...\n...\noverall: PASS"
+passed:
+  description: Whether every enforced check passed.
+  returned: success, not in check mode
+  type: bool
+  sample: true
+failed_checks:
+  description: Names of the enforced checks that failed.
+  returned: success, not in check mode
+  type: list
+  elements: str
+  sample: ["query_p95:top_courses"]
+checks:
+  description: The pass/fail table (name, metric, op, target, value, passed, enforced, note).
+  returned: success, not in check mode
+  type: list
+  elements: dict
+  sample: [{"name": "mixed_hit_rate", "metric": "hit rate", "op": ">=", "target": 0.95,
+            "value": 0.99, "passed": true, "enforced": true, "note": ""}]
+aggregate:
+  description: Sums of the per-query means per variant and the ratios (speedup = oracle / fast).
+  returned: success, not in check mode
+  type: dict
+  sample: {"speedup": 9.1, "speedup_geomean": 4.2, "cache_speedup": 6.0, "tuning_speedup": 1.0}
+mixed:
+  description: Mixed workload summary (requests, throughput_rps, latency, hit_rate, redis_p95_ms, ...).
+  returned: success, not in check mode
+  type: dict
+  sample: {"requests": 13000, "throughput_rps": 6500.0, "hit_rate": 1.0}
+single_flight:
+  description: Result of the single-flight check (callers, computes, hits, coalesced, ...).
+  returned: success, not in check mode
+  type: dict
+  sample: {"ran": true, "callers": 50, "computes": 1}
+settings:
+  description: Settings compared default-vs-tuned (name, default, tuned, unit) and skipped ones
+    with the reason.
+  returned: success, not in check mode
+  type: dict
+  sample: {"tuned_source": "pg_tune",
+           "compared": [{"name": "work_mem", "default": "4096", "tuned": "10082kB"}]}
+schema_version:
+  description: Version of the JSON result schema.
+  returned: success, not in check mode
+  type: int
+  sample: 1
+duration_s:
+  description: Wall time of the benchmark in seconds.
+  returned: success, not in check mode
+  type: float
+  sample: 42.5
+output_json:
+  description: Path of the JSON result written on the host.
+  returned: when O(output_json) is set and not in check mode
+  type: str
+  sample: /var/lib/ved-db-ops/reports/bench.json
+output_html:
+  description: Path of the HTML report written on the host.
+  returned: when O(output_html) is set and not in check mode
+  type: str
+  sample: /var/lib/ved-db-ops/reports/bench.html
+preflight:
+  description: What the check-mode pre-flight found (server_version, database, redis).
+  returned: in check mode
+  type: dict
+  sample: {"server_version": "15.14", "database": "vedfin", "redis": "PONG"}
+"""
+
+import json
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.vedfin_analytics import set_sql_dir
+from ansible.module_utils.vedfin_bench import (
+    BenchError,
+    check_target,
+    run_bench,
+    validate_options,
+)
+from ansible.module_utils.vedfin_pg import (
+    HAS_PSYCOPG,
+    PSYCOPG_IMPORT_ERROR,
+    VedfinError,
+    connection_kwargs,
+    pg_connection_argument_spec,
+)
+from ansible.module_utils.vedfin_report import summary_table, write_html
+
+
+def _has(lib: str) -> bool:
+    try:
+        __import__(lib)
+    except ImportError:
+        return False
+    return True
+
+
+def main():
+    argument_spec = pg_connection_argument_spec()
+    argument_spec.update(
+        redis_url=dict(type="str", no_log=True),
+        iterations=dict(type="int", default=20),
+        warmup=dict(type="int", default=3),
+        time_budget=dict(type="float", default=60.0),
+        concurrency=dict(type="int", default=8),
+        duration=dict(type="float", default=10.0),
+        max_requests=dict(type="int", default=100000),
+        scale=dict(type="str", default="demo", choices=["demo", "staging", "large"]),
+        tz=dict(type="str", default="UTC"),
+        tuned_settings=dict(type="dict", default={}),
+        seed=dict(type="int", default=1),
+        statement_timeout=dict(type="int", default=300000),
+        sql_dir=dict(type="path"),
+        output_json=dict(type="path"),
+        output_html=dict(type="path"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    if not HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"), exception=PSYCOPG_IMPORT_ERROR)
+    if not _has("psycopg_pool"):
+        module.fail_json(msg=missing_required_lib("psycopg_pool (Debian: python3-psycopg-pool)"))
+    if p["redis_url"] and not _has("redis"):
+        module.fail_json(msg=missing_required_lib("redis"))
+    if p["output_html"] and not _has("matplotlib"):
+        module.fail_json(msg=missing_required_lib("matplotlib"))
+    target = connection_kwargs(p)
+    tuned = {str(k): str(v) for k, v in (p["tuned_settings"] or {}).items()}
+    check_sql = True
+    try:
+        if p["sql_dir"] and module.check_mode and not os.path.isdir(p["sql_dir"]):
+            # In --check the playbook's copy task does not create it: warn, check the rest.
+            module.warn(f"sql_dir {p['sql_dir']} does not exist yet; the SQL forms were not checked")
+            check_sql = False
+        elif p["sql_dir"]:
+            set_sql_dir(p["sql_dir"])
+        validate_options(
+            iterations=p["iterations"],
+            warmup=p["warmup"],
+            concurrency=p["concurrency"],
+            duration=p["duration"],
+            max_requests=p["max_requests"],
+            time_budget=p["time_budget"],
+            scale=p["scale"],
+            tz=p["tz"],
+        )
+        if module.check_mode:
+            module.exit_json(
+                changed=False, preflight=check_target(target, p["redis_url"], p["tz"], check_sql)
+            )
+        result = run_bench(
+            target,
+            p["redis_url"] or None,
+            iterations=p["iterations"],
+            warmup=p["warmup"],
+            concurrency=p["concurrency"],
+            duration=p["duration"],
+            max_requests=p["max_requests"],
+            scale=p["scale"],
+            tz=p["tz"],
+            tuned_settings=tuned or None,
+            seed=p["seed"],
+            time_budget=p["time_budget"],
+            statement_timeout_ms=p["statement_timeout"],
+        )
+        summary = summary_table(result)
+    except (BenchError, VedfinError) as exc:
+        module.fail_json(msg=f"vedfin_bench: {exc}")
+    except Exception as exc:  # noqa: BLE001 - report any database/Redis error with its cause
+        module.fail_json(
+            msg="vedfin_bench failed: {}".format(" ".join(str(exc).split())), exception=traceback.format_exc()
+        )
+    out = {}
+    try:
+        if p["output_json"]:
+            os.makedirs(os.path.dirname(p["output_json"]) or ".", exist_ok=True)
+            with open(p["output_json"], "w", encoding="utf-8") as fh:
+                json.dump(result, fh, indent=1, sort_keys=False)
+                fh.write("\n")
+            out["output_json"] = p["output_json"]
+        if p["output_html"]:
+            out["output_html"] = write_html(result, p["output_html"])
+    except (OSError, VedfinError) as exc:
+        module.fail_json(msg=f"vedfin_bench: cannot write the report: {exc}", summary=summary)
+    mixed = {k: v for k, v in result["mixed"].items() if k not in ("catalog", "per_query", "query_order")}
+    module.exit_json(
+        changed=bool(out),
+        summary=summary,
+        passed=result["passed"],
+        failed_checks=[c["name"] for c in result["checks"] if c["enforced"] and c["passed"] is False],
+        checks=result["checks"],
+        aggregate=result["aggregate"],
+        mixed=mixed,
+        single_flight=result["single_flight"],
+        settings={k: result["settings"][k] for k in ("tuned_source", "compared", "skipped")},
+        schema_version=result["schema_version"],
+        duration_s=result["duration_s"],
+        **out,
+    )
+
+
+if __name__ == "__main__":
+    main()

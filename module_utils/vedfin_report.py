@@ -1,0 +1,558 @@
+"""Render a vedfin_bench result (docs/BENCHMARK.md) as a self-contained HTML report or a
+plain-text summary table.  Plain Python; matplotlib (Agg backend) for the charts, embedded
+as base64 PNG data URIs, so the HTML file has no external reference at all.
+
+Public API: ``render_html(result) -> str``, ``write_html(result, path)``,
+``summary_table(result) -> str``, ``ReportError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from pathlib import Path
+
+try:
+    from ansible.module_utils.vedfin_pg import VedfinError
+except ImportError:  # plain Python (pytest, tools/)
+    from vedfin_pg import VedfinError
+
+SUPPORTED_SCHEMA = 1
+VARIANT_LABELS = {
+    "oracle": "oracle",
+    "fast": "fast",
+    "cached": "fast + cache",
+    "default_settings": "default settings",
+    "tuned_settings": "tuned settings",
+}
+COLORS = {
+    "oracle": "#9e9e9e",
+    "fast": "#1f77b4",
+    "cached": "#2ca02c",
+    "default_settings": "#ff7f0e",
+    "tuned_settings": "#9467bd",
+}
+
+
+class ReportError(VedfinError):
+    """The result cannot be rendered (wrong schema, matplotlib missing)."""
+
+
+def _check_schema(result: dict) -> None:
+    if not isinstance(result, dict) or result.get("schema_version") != SUPPORTED_SCHEMA:
+        got = result.get("schema_version") if isinstance(result, dict) else type(result).__name__
+        raise ReportError(f"unsupported benchmark result schema_version {got!r}; expected {SUPPORTED_SCHEMA}")
+
+
+# -- text ----------------------------------------------------------------------------------
+def _fmt(value, nd=2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{nd}f}"
+    return str(value)
+
+
+def _p95(q: dict, variant: str):
+    return ((q.get("variants") or {}).get(variant) or {}).get("p95_ms")
+
+
+def _query_verdict(result: dict, name: str) -> str:
+    mine = [c for c in result.get("checks", []) if c["name"].split(":", 1)[-1] == name and ":" in c["name"]]
+    if not mine or all(c["passed"] is None for c in mine):
+        return "n/a"
+    return "PASS" if all(c["passed"] is not False for c in mine) else "FAIL"
+
+
+def summary_table(result: dict) -> str:
+    """Plain-text table for a terminal: per query the p95 of oracle / fast / cached (ms),
+    the fast-vs-oracle speedup (ratio of means) and PASS/FAIL of its checks; then the
+    aggregate lines and the overall verdict."""
+    _check_schema(result)
+    headers = [
+        "query",
+        "rows",
+        "p95 oracle",
+        "p95 fast",
+        "p95 cached",
+        "p95 dflt",
+        "p95 tuned",
+        "speedup",
+        "result",
+    ]
+    rows = []
+    for name, q in (result.get("queries") or {}).items():
+        fast = (q.get("variants") or {}).get("fast") or {}
+        rows.append(
+            [
+                name,
+                _fmt(fast.get("rows")),
+                _fmt(_p95(q, "oracle")),
+                _fmt(_p95(q, "fast")),
+                _fmt(_p95(q, "cached")),
+                _fmt(_p95(q, "default_settings")),
+                _fmt(_p95(q, "tuned_settings")),
+                (_fmt(q.get("speedup")) + "x") if q.get("speedup") is not None else "-",
+                "ERROR" if q.get("error") else _query_verdict(result, name),
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells):
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    agg = result.get("aggregate") or {}
+    mixed = result.get("mixed") or {}
+    sf = result.get("single_flight") or {}
+    lat = mixed.get("latency") or {}
+    tg = result.get("targets") or {}
+    out.append("")
+    out.append(
+        f"scale {result.get('scale')}  target fast p95 < {_fmt(tg.get('query_p95_ms'))} ms, "
+        f"cached p95 < {_fmt(tg.get('cached_p95_ms'))} ms"
+    )
+    out.append(
+        f"aggregate speedup fast vs oracle {_fmt(agg.get('speedup'))}x "
+        f"(geomean {_fmt(agg.get('speedup_geomean'))}x), "
+        f"cache {_fmt(agg.get('cache_speedup'))}x, tuned vs default {_fmt(agg.get('tuning_speedup'))}x"
+    )
+    out.append(
+        f"mixed: {mixed.get('requests', '-')} requests in {_fmt(mixed.get('elapsed_s'))} s "
+        f"({_fmt(mixed.get('throughput_rps'), 1)} req/s, {mixed.get('concurrency', '-')} clients), "
+        f"p50 {_fmt(lat.get('p50_ms'))} / p95 {_fmt(lat.get('p95_ms'))} / p99 {_fmt(lat.get('p99_ms'))} ms, "
+        f"hit rate {_fmt(mixed.get('hit_rate'), 4)}, redis p95 {_fmt(mixed.get('redis_p95_ms'), 3)} ms"
+    )
+    if sf.get("ran"):
+        out.append(
+            f"single-flight: {sf.get('callers')} concurrent misses -> {sf.get('computes')} DB compute(s)"
+        )
+    else:
+        out.append(f"single-flight: not run ({sf.get('note', '')})")
+    failed = [c["name"] for c in result.get("checks", []) if c["enforced"] and c["passed"] is False]
+    out.append(
+        "overall: "
+        + ("PASS" if result.get("passed") else "FAIL")
+        + (f" (failed: {', '.join(failed)})" if failed else "")
+    )
+    return "\n".join(out)
+
+
+# -- charts ----------------------------------------------------------------------------------
+def _plt():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - reported by the module
+        raise ReportError(
+            "the Python library matplotlib is required for the HTML report but not installed"
+        ) from None
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    _plt().close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plain_log(axis) -> None:
+    """Log scale with plain tick labels (0.5, 1, 2, 10) instead of 2x10^0."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(v, _pos):  # label 2x and 5x between decades, so short ranges keep labels
+        if v <= 0:
+            return ""
+        mantissa = round(v / 10 ** math.floor(math.log10(v)), 6)
+        return f"{v:g}" if mantissa in (2, 5) else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def _positive(values):
+    return [max(v, 1e-3) for v in values]
+
+
+def chart_distributions(result: dict) -> str | None:
+    """One box plot per query: the latency samples of every variant (log scale)."""
+    queries = [(n, q) for n, q in (result.get("queries") or {}).items() if q.get("variants")]
+    if not queries:
+        return None
+    plt = _plt()
+    cols = 4
+    rows = math.ceil(len(queries) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, (name, q) in zip(axes.flat, queries, strict=False):
+        data, labels, colors = [], [], []
+        for v, entry in q["variants"].items():
+            samples = entry.get("samples_ms") or []
+            if samples:
+                data.append(_positive(samples))
+                labels.append(VARIANT_LABELS.get(v, v).replace(" ", "\n", 1))
+                colors.append(COLORS.get(v, "#777777"))
+        if data:
+            box = ax.boxplot(data, patch_artist=True, showfliers=True, widths=0.6)
+            for patch, color in zip(box["boxes"], colors, strict=True):
+                patch.set_facecolor(color)
+                patch.set_alpha(0.6)
+            ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=7)
+            ax.set_yscale("log")
+            _plain_log(ax.yaxis)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel("ms", fontsize=8)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+    for ax in list(axes.flat)[len(queries) :]:
+        ax.axis("off")
+    fig.suptitle("Latency distribution per query and variant (ms, log scale)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def chart_bars(
+    result: dict, variants: tuple[str, ...], title: str, target: float | None = None
+) -> str | None:
+    """Grouped horizontal bars of the p95 of ``variants`` per query (log scale)."""
+    queries = [(n, q) for n, q in (result.get("queries") or {}).items() if q.get("variants")]
+    present = [v for v in variants if any(v in q["variants"] for _, q in queries)]
+    if not queries or not present:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(queries) * len(present) + 1.5))
+    height = 0.8 / len(present)
+    for i, v in enumerate(present):
+        ys = [k + i * height for k in range(len(queries))]
+        vals = [(q["variants"].get(v) or {}).get("p95_ms") for _, q in queries]
+        ax.barh(
+            ys,
+            _positive([x or 0 for x in vals]),
+            height=height,
+            label=VARIANT_LABELS.get(v, v),
+            color=COLORS.get(v),
+        )
+        for y, x in zip(ys, vals, strict=True):
+            if x is not None:
+                ax.text(max(x, 1e-3) * 1.05, y, f"{x:.2f}", va="center", fontsize=7)
+    ax.set_yticks(
+        [k + height * (len(present) - 1) / 2 for k in range(len(queries))],
+        [n for n, _ in queries],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    _plain_log(ax.xaxis)
+    ax.set_xlabel("p95 latency, ms (log scale)")
+    if target:
+        ax.axvline(target, color="red", linestyle="--", linewidth=1, label=f"target {target:g} ms")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.set_title(title)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def chart_mixed(result: dict) -> str | None:
+    mixed = result.get("mixed") or {}
+    if not mixed.get("requests"):
+        return None
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+    stats = mixed.get("cache_stats") or {}
+    if stats:
+        labels = ["hits", "misses", "degraded"]
+        vals = [stats.get(k, 0) for k in labels]
+        ax1.bar(labels, vals, color=["#2ca02c", "#d62728", "#ff7f0e"])
+        for i, v in enumerate(vals):
+            ax1.text(i, v, str(v), ha="center", va="bottom", fontsize=8)
+        ax1.set_title(f"Mixed workload cache: hit rate {mixed.get('hit_rate', 0) * 100:.1f} % (target 95 %)")
+    else:
+        ax1.text(0.5, 0.5, "no Redis: mixed workload ran uncached", ha="center", va="center")
+        ax1.axis("off")
+    per = mixed.get("per_query") or {}
+    names = list(per)
+    ax2.barh(names, [per[n]["n"] for n in names], color="#1f77b4")
+    ax2.invert_yaxis()
+    ax2.tick_params(axis="y", labelsize=7)
+    ax2.set_xlabel("requests (Zipf mix)")
+    ax2.set_title(
+        f"{mixed['requests']} requests, {mixed.get('throughput_rps')} req/s, "
+        f"{mixed.get('concurrency')} clients"
+    )
+    fig.tight_layout()
+    return _png(fig)
+
+
+# -- HTML ----------------------------------------------------------------------------------
+def _e(value) -> str:
+    return html.escape("-" if value is None else str(value))
+
+
+def _table(headers, rows, classes=None) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for i, r in enumerate(rows):
+        cls = f' class="{classes[i]}"' if classes and classes[i] else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(uri: str | None, alt: str) -> str:
+    if not uri:
+        return f"<p class='note'>{_e(alt)}: no data.</p>"
+    return f'<img src="{uri}" alt="{_e(alt)}">'
+
+
+def _ppp(entry) -> str:
+    if not entry:
+        return "-"
+    return " / ".join(_fmt(entry.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
+
+
+def _verdict(passed) -> str:
+    return {True: "PASS", False: "FAIL", None: "n/a"}[passed]
+
+
+def render_html(result: dict) -> str:
+    """The whole report as one HTML string (no external references)."""
+    _check_schema(result)
+    queries = result.get("queries") or {}
+    checks = result.get("checks") or []
+    server = result.get("server") or {}
+    mixed = result.get("mixed") or {}
+    agg = result.get("aggregate") or {}
+    target_p95 = (result.get("targets") or {}).get("query_p95_ms")
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>V-EdFinance analytics benchmark {_e(result.get('generated_at'))}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1300px;color:#222}"
+        "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:13px}"
+        "th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}"
+        "th{background:#f0f0f0}tr.fail td{background:#fde2e2}tr.pass td{background:#e6f4e6}"
+        "tr.info td{background:#f7f7f7}img{max-width:100%;margin:0.5em 0 1.5em}"
+        ".note{color:#666}.big{font-size:1.4em;font-weight:bold}code{font-size:12px}</style></head><body>",
+        "<h1>V-EdFinance analytics benchmark</h1>",
+        f"<p class='big'>Overall: {'PASS' if result.get('passed') else 'FAIL'}</p>",
+        "<p>",
+        f"Generated {_e(result.get('generated_at'))}, run {_e(result.get('run_id'))}, "
+        f"scale <b>{_e(result.get('scale'))}</b>, "
+        f"tz {_e(result.get('tz'))}, PostgreSQL {_e(server.get('version'))} db {_e(server.get('database'))}, "
+        f"Redis {_e((result.get('redis') or {}).get('url') or 'none')}. "
+        f"Options: {_e(result.get('options'))}. Run time {_e(result.get('duration_s'))} s.",
+        "</p>",
+        f"<p class='note'>Approximate row counts: {_e(server.get('row_counts'))}</p>",
+        "<h2>Pass/fail</h2>",
+    ]
+    crow, ccls = [], []
+    for c in checks:
+        crow.append(
+            [
+                c["name"],
+                c["metric"],
+                f"{c['op']} {c['target']}",
+                c["value"],
+                _verdict(c["passed"]),
+                "yes" if c["enforced"] else "no",
+                c["note"],
+            ]
+        )
+        ccls.append(
+            "info" if not c["enforced"] or c["passed"] is None else ("pass" if c["passed"] else "fail")
+        )
+    parts.append(_table(["check", "metric", "target", "value", "result", "enforced", "note"], crow, ccls))
+
+    parts.append("<h2>Per query (ms)</h2>")
+    qrows = []
+    for name, q in queries.items():
+        v = q.get("variants") or {}
+        qrows.append(
+            [
+                name,
+                (v.get("fast") or {}).get("rows"),
+                *(_ppp(v.get(k)) for k in ("oracle", "fast", "cached", "default_settings", "tuned_settings")),
+                q.get("speedup"),
+                q.get("rows_match"),
+                q.get("error") or ("time budget hit" if q.get("truncated") else ""),
+            ]
+        )
+    parts.append(
+        _table(
+            [
+                "query",
+                "rows",
+                "oracle p50/p95/p99",
+                "fast",
+                "cached",
+                "default settings",
+                "tuned settings",
+                "speedup",
+                "rows match",
+                "note",
+            ],
+            qrows,
+        )
+    )
+    parts.append(
+        f"<p>Aggregate: {_e(agg)}</p><p class='note'>speedup = oracle mean / fast mean per query; "
+        "the aggregate is the sum of the oracle means over the sum of the fast means.</p>"
+    )
+    parts.append("<h2>Latency distributions</h2>")
+    parts.append(_img(chart_distributions(result), "latency distributions"))
+    parts.append("<h2>Oracle vs fast (p95)</h2>")
+    parts.append(
+        _img(chart_bars(result, ("oracle", "fast"), "Oracle vs fast form, p95", target_p95), "oracle vs fast")
+    )
+    parts.append("<h2>Uncached vs cached (p95)</h2>")
+    parts.append(
+        _img(
+            chart_bars(
+                result,
+                ("fast", "cached"),
+                "Fast form uncached vs cached, p95",
+                (result.get("targets") or {}).get("cached_p95_ms"),
+            ),
+            "uncached vs cached",
+        )
+    )
+    parts.append("<h2>Default vs tuned PostgreSQL settings (p95)</h2>")
+    parts.append(
+        _img(
+            chart_bars(result, ("default_settings", "tuned_settings"), "Default vs tuned settings, p95"),
+            "default vs tuned",
+        )
+    )
+    st = result.get("settings") or {}
+    parts.append(
+        f"<p>Tuned values from: <b>{_e(st.get('tuned_source'))}</b>. "
+        "Compared settings (session-level set_config):</p>"
+    )
+    parts.append(
+        _table(
+            [
+                "setting",
+                "default (boot_val)",
+                "SHOW on default session",
+                "tuned",
+                "SHOW on tuned session",
+                "unit",
+            ],
+            [
+                [
+                    s["name"],
+                    s["default"],
+                    (st.get("default_show") or {}).get(s["name"]),
+                    s["tuned"],
+                    (st.get("tuned_show") or {}).get(s["name"]),
+                    s["unit"],
+                ]
+                for s in st.get("compared", [])
+            ],
+        )
+    )
+    if st.get("skipped"):
+        parts.append("<p>Not compared:</p>")
+        parts.append(
+            _table(
+                ["setting", "tuned", "reason"], [[s["name"], s["tuned"], s["reason"]] for s in st["skipped"]]
+            )
+        )
+
+    parts.append("<h2>Mixed workload</h2>")
+    lat = mixed.get("latency") or {}
+    parts.append(
+        f"<p>{_e(mixed.get('requests'))} requests, {_e(mixed.get('concurrency'))} clients, "
+        f"{_e(mixed.get('elapsed_s'))} s (limits: {_e(mixed.get('duration_limit_s'))} s, "
+        f"{_e(mixed.get('request_limit'))} requests; stopped by {_e(mixed.get('stopped_by'))}), "
+        f"throughput {_e(mixed.get('throughput_rps'))} req/s, errors {_e(mixed.get('errors'))}. "
+        f"Latency p50 {_e(lat.get('p50_ms'))} / p95 {_e(lat.get('p95_ms'))} / p99 {_e(lat.get('p99_ms'))} "
+        f"/ max {_e(lat.get('max_ms'))} ms. Hit rate {_e(mixed.get('hit_rate'))}; Redis lookup "
+        f"p50 {_e(mixed.get('redis_p50_ms'))} / p95 {_e(mixed.get('redis_p95_ms'))} ms.</p>"
+    )
+    parts.append(_img(chart_mixed(result), "mixed workload"))
+    sf = result.get("single_flight") or {}
+    parts.append("<h2>Single-flight</h2>")
+    parts.append(_table(["key", "value"], [[k, v] for k, v in sf.items()]))
+
+    parts.append("<h2>EXPLAIN (ANALYZE, BUFFERS) of the fast forms: index usage</h2>")
+    erows, ecls = [], []
+    for name, e in (result.get("explain") or {}).items():
+        erows.append(
+            [
+                name,
+                "yes" if e.get("time_bounded") else "no",
+                ", ".join(e.get("seq_scans") or []) or "-",
+                ", ".join(e.get("indexes") or []) or "-",
+                ", ".join(e.get("relations") or []),
+                ", ".join(e.get("node_types") or []),
+                e.get("execution_ms"),
+                e.get("shared_hit_blocks"),
+                e.get("shared_read_blocks"),
+                "FLAG" if e.get("flagged") else (e.get("error") or "ok"),
+            ]
+        )
+        ecls.append("fail" if e.get("flagged") or e.get("error") else "")
+    parts.append(
+        _table(
+            [
+                "query",
+                "time-bounded",
+                "Seq Scan on",
+                "indexes",
+                "relations",
+                "node types",
+                "exec ms",
+                "shared hit",
+                "shared read",
+                "check",
+            ],
+            erows,
+            ecls,
+        )
+    )
+    parts.append("<h2>Live settings (SHOW)</h2>")
+    parts.append(
+        _table(
+            ["setting", "value", "source", "boot_val"],
+            [
+                [k, v.get("value"), v.get("source"), v.get("boot_val")]
+                for k, v in (result.get("show") or {}).items()
+            ],
+        )
+    )
+    pss = result.get("pg_stat_statements") or {}
+    parts.append("<h2>pg_stat_statements: top 10 by total execution time</h2>")
+    if pss.get("available"):
+        parts.append(
+            _table(
+                ["total ms", "calls", "mean ms", "rows", "query"],
+                [
+                    [r["total_exec_time_ms"], r["calls"], r["mean_exec_time_ms"], r["rows"], r["query"]]
+                    for r in pss.get("top", [])
+                ],
+            )
+        )
+    else:
+        parts.append(f"<p class='note'>Not available: {_e(pss.get('note'))}</p>")
+    parts.append("<h2>Parameters used</h2>")
+    parts.append(_table(["query", "params"], [[n, q.get("params")] for n, q in queries.items()]))
+    parts.append(f"<p class='note'>Ids picked: {_e(result.get('picks'))}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_html(result: dict, path) -> str:
+    """Render and write the report; returns the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(render_html(result), encoding="utf-8")
+    return str(p)
+
+
+__all__ = ["ReportError", "render_html", "summary_table", "write_html"]
