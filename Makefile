@@ -10,7 +10,7 @@ MOLECULE_ROLES ?= $(patsubst roles/%/molecule,%,$(wildcard roles/*/molecule))
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help demo test lint pytest molecule image deps venv lock clean bench-seed
+.PHONY: help demo test lint pytest molecule image deps venv lock clean bench-seed erd
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,7 @@ lint: venv ## yamllint, ansible-lint (production profile), ruff, migration safet
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) tools/migration_lint.py sql/migrations
+	$(PY) tools/erd.py --throwaway --out docs/schema --check
 
 pytest: venv ## Unit + integration tests against throwaway PostgreSQL 15 and Redis servers
 	$(BIN)/pytest -q
@@ -66,6 +67,9 @@ molecule: venv image ## molecule test for every scenario of every role
 	      $(CURDIR)/$(BIN)/molecule test -s $$scen); \
 	  done; \
 	done
+
+erd: venv ## Regenerate docs/schema/erd-*.md from a throwaway PostgreSQL (sql/schema + sql/migrations)
+	$(PY) tools/erd.py --throwaway --out docs/schema
 
 bench-seed: venv ## Seeder vs pgbench -i on a throwaway server, same run (LOGS=n, default: large preset)
 	$(PY) tools/bench_seed.py --start-server $(if $(LOGS),--logs $(LOGS)) --out reports/bench-seed.json
