@@ -15,8 +15,15 @@ description:
     byte-identical table contents. Distributions are realistic (Zipf course popularity,
     heavy-tailed activity, daily and weekly rhythm, churn, anonymous events,
     Vietnamese-first localized names).
-  - Fast - rows are generated vectorised and streamed with C(COPY); secondary indexes and
-    foreign keys are dropped during the load and recreated exactly afterwards, then ANALYZE.
+  - Fast - rows are generated vectorised and streamed with C(COPY) (C(FREEZE) for the first
+    chunk of each table); secondary indexes and foreign keys are dropped during the load and
+    recreated exactly afterwards on one session per CPU, then ANALYZE.
+  - Rollup aware - when the ops rollups of C(sql/migrations) exist (functions
+    C(ops.rebuild_behavior_rollups), C(ops.rebuild_enrollment)), a superuser O(login_user)
+    loads with C(session_replication_role=replica) in its own sessions only (the rollup
+    triggers do not fire there; nothing global is changed) and rebuilds the rollups before
+    the seed is recorded complete, so they are exact. Otherwise the triggers fire (about 3x
+    slower) and a warning says so.
   - Resumable - the load commits in chunks recorded in C(ops.seed_ledger); rerunning the
     same task after an interruption finishes the load with exactly the same rows.
   - Idempotent - the same parameters again report C(changed=false) and write nothing.
@@ -39,7 +46,10 @@ options:
     type: int
     default: 5432
   login_user:
-    description: Role to connect as; needs to own (or be able to alter) the app tables.
+    description:
+      - Role to connect as; needs to own (or be able to alter) the app tables.
+      - A superuser (the default V(postgres)) loads without firing the ops rollup triggers;
+        any other role loads with them (slower; see RV(warnings)).
     type: str
     default: postgres
   login_password:
@@ -232,6 +242,28 @@ steps:
   returned: always
   type: int
   sample: 3
+rollups:
+  description: How the ops rollup tables were kept exact - V(rebuilt) (loaded without their
+    triggers, then rebuilt), V(maintained by triggers) (not a superuser), V(none) (no rollups).
+  returned: when rows were written
+  type: str
+  sample: rebuilt
+phases:
+  description: Seconds per part of this run - prepare, generate (overlaps COPY), copy and
+    copy_generate per table, indexes per index (and indexes_wall for the parallel pool),
+    constraints per constraint (constraints_wall), analyze, rollups per rebuild function
+    (rollups_wall).
+  returned: when rows were written
+  type: dict
+  sample: {"prepare": 0.05, "generate": 4.1, "copy": {"BehaviorLog": 5.5}, "indexes_wall": 15.4,
+           "analyze": 0.8, "rollups": {"ops.rebuild_behavior_rollups": 13.2}, "rollups_wall": 15.1}
+warnings:
+  description: Degradations of this run (e.g. rollup triggers fired because O(login_user) is not a
+    superuser); Ansible shows them as warnings.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 import traceback

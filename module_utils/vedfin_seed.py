@@ -28,10 +28,29 @@ Determinism
 
 Speed
     Rows are generated vectorised with numpy and assembled directly into PostgreSQL COPY
-    text (no per-row Python for the big tables), streamed with ``COPY ... FROM STDIN``.
-    Before the load the secondary indexes and FK constraints of the big tables
+    text (no per-row Python for the big tables), streamed with ``COPY ... FROM STDIN`` by a
+    writer thread while the next buffers are generated.  Before the load the secondary
+    indexes and FK constraints of the app tables and the primary keys of the big tables
     (BehaviorLog, UserProgress) are dropped (their exact DDL is saved in the ledger first)
-    and recreated afterwards; then ANALYZE.
+    and recreated afterwards on one session per CPU (maintenance_work_mem 1GB, biggest
+    first, primary keys first); then ANALYZE (in the same session pool).  The first step
+    loading a table empties it again in its own transaction and uses ``COPY ... (FREEZE)``:
+    those rows land frozen and all-visible, so the index builds do not rewrite their pages
+    to set hint bits.  ``phases`` in the result times each part (generation, COPY per
+    table, each index, constraints, ANALYZE, rollups).
+
+Rollups
+    When the database has the ops rollups (``ops.rebuild_behavior_rollups`` /
+    ``ops.rebuild_enrollment``, sql/migrations/0003, 0004), their statement-level triggers
+    on BehaviorLog/UserProgress would make the load ~3x slower.  A superuser seeder loads
+    with ``SET session_replication_role = replica`` in its own session only (no trigger
+    fires there; nothing global changes, a crash takes the setting with it; never ALTER
+    TABLE ... DISABLE TRIGGER).  The initial TRUNCATE runs before that, so the rollups'
+    TRUNCATE triggers empty them.  The finish then calls the rebuild functions (in the
+    index-build pool, the rollup tables' own indexes dropped and rebuilt around them in the
+    same transaction) before the ledger says 'complete'; a resumed load rebuilds again, so
+    a complete seed always has exact rollups.  Without superuser rights the triggers fire
+    (slow but exact) and ``warnings`` says so.
 
 Resumability
     The load is a list of steps (``base`` = the small tables, ``UserProgress:k``,
@@ -64,6 +83,11 @@ try:
     from ansible.module_utils.vedfin_pg import VedfinError, connect
 except ImportError:  # plain Python (pytest, tools/)
     from vedfin_pg import VedfinError, connect
+
+try:
+    from psycopg.copy import QueuedLibpqWriter
+except ImportError:  # pragma: no cover - reported by the module via missing_required_lib
+    QueuedLibpqWriter = None
 
 try:
     import numpy as np
@@ -1677,14 +1701,20 @@ def _has_constraint(conn, item):
     )
 
 
-def _restore_secondary(conn_factory, conn, ddl, maintenance_work_mem="512MB"):
+def _restore_secondary(
+    conn_factory, conn, ddl, maintenance_work_mem="1GB", timings=None, first_jobs=(), last_jobs=()
+):
     """Recreate what _drop_secondary dropped, skipping what exists (a resumed finish).
 
-    Indexes (and the unique indexes behind primary keys) are built on two sessions in
-    parallel, biggest tables (and their primary keys) first; then
-    ``ADD CONSTRAINT ... PRIMARY KEY USING INDEX``,
-    then the FKs (validated in one pass each).
+    Indexes (and the unique indexes behind primary keys) are built on one session per CPU
+    in parallel, biggest tables (and their primary keys) first, after ``first_jobs`` and
+    before ``last_jobs`` ((name, callable(connection)) pairs run in the same pool: the
+    rollup rebuild, ANALYZE); then ``ADD CONSTRAINT ... PRIMARY KEY USING INDEX``,
+    then the FKs (validated in one pass each).  ``timings`` (a dict) receives
+    ``indexes`` {name: seconds} (the jobs included), ``indexes_wall`` (the pool),
+    ``constraints`` {name: seconds}, ``constraints_wall``.
     """
+    timings = {} if timings is None else timings
     order = {t: i for i, t in enumerate(BIG_TABLES[::-1])}
     builds = []
     for item in sorted(ddl, key=lambda it: (order.get(it["table"], 99), it["kind"] != "pk")):
@@ -1692,36 +1722,56 @@ def _restore_secondary(conn_factory, conn, ddl, maintenance_work_mem="512MB"):
             item["kind"] == "index"
             and conn.execute("SELECT to_regclass(%s)", (item["relation"],)).fetchone()[0] is None
         ):
-            builds.append(item["ddl"])
+            builds.append((item["name"], item["ddl"]))
         elif (
             item["kind"] == "pk"
             and not _has_constraint(conn, item)
             and conn.execute("SELECT to_regclass(%s)", (item["index"],)).fetchone()[0] is None
         ):
-            builds.append(item["index_ddl"])
-    if builds:
-        _parallel_ddl(conn_factory, builds, maintenance_work_mem)
+            builds.append((item["index"].split(".")[-1].strip('"'), item["index_ddl"]))
+    index_times = timings.setdefault("indexes", {})
+    t0 = time.monotonic()
+    jobs = [*first_jobs, *builds, *last_jobs]
+    if jobs:
+        _parallel_ddl(conn_factory, jobs, maintenance_work_mem, timings=index_times)
+    timings["indexes_wall"] = round(time.monotonic() - t0, 3)
+    cons = timings.setdefault("constraints", {})
+    t0 = time.monotonic()
     for item in ddl:
         if item["kind"] == "pk" and not _has_constraint(conn, item):
+            t1 = time.monotonic()
             conn.execute(
                 "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}".format(
                     item["relation"], _q(item["name"]), item["index"].split(".")[-1]
                 )
             )
-    for item in ddl:
-        if item["kind"] == "fk" and not _has_constraint(conn, item):
-            t0 = time.monotonic()
-            conn.execute(item["ddl"])
-            _debug("{:.2f}s {}".format(time.monotonic() - t0, item["ddl"]))
+            cons[item["name"]] = round(time.monotonic() - t1, 3)
+    with conn.transaction():
+        # FK validation reads the referenced tables' fresh pages: a large work_mem helps
+        # its anti-join; nothing here fires triggers.
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{maintenance_work_mem}'")
+        conn.execute("SET LOCAL work_mem = '256MB'")
+        for item in ddl:
+            if item["kind"] == "fk" and not _has_constraint(conn, item):
+                t1 = time.monotonic()
+                conn.execute(item["ddl"])
+                cons[item["name"]] = round(time.monotonic() - t1, 3)
+                _debug("{:.2f}s {}".format(time.monotonic() - t1, item["ddl"]))
+    timings["constraints_wall"] = round(time.monotonic() - t0, 3)
+    return timings
 
 
-def _parallel_ddl(conn_factory, statements, maintenance_work_mem, workers=2):
-    """Run independent CREATE INDEX statements on ``workers`` sessions (biggest first)."""
+def _parallel_ddl(conn_factory, statements, maintenance_work_mem, workers=None, timings=None):
+    """Run independent jobs ((name, sql or callable(connection)) pairs, biggest first: CREATE
+    INDEX statements, the rollup rebuild, ANALYZE) on ``workers`` autocommit sessions
+    (default: one per CPU, at least 2)."""
     import threading
 
+    workers = workers or max(2, os.cpu_count() or 2)
     queue = list(statements)
     errors = []
     lock = threading.Lock()
+    timings = {} if timings is None else timings
 
     def work():
         try:
@@ -1732,10 +1782,14 @@ def _parallel_ddl(conn_factory, statements, maintenance_work_mem, workers=2):
                     with lock:
                         if not queue or errors:
                             return
-                        stmt = queue.pop(0)
+                        name, stmt = queue.pop(0)
                     t0 = time.monotonic()
-                    c.execute(stmt)
-                    _debug(f"{time.monotonic() - t0:.2f}s {stmt}")
+                    if callable(stmt):
+                        stmt(c)
+                    else:
+                        c.execute(stmt)
+                    timings[name] = round(time.monotonic() - t0, 3)
+                    _debug(f"{time.monotonic() - t0:.2f}s {name}")
         except Exception as exc:  # noqa: BLE001 - re-raised in the caller
             errors.append(exc)
 
@@ -1753,12 +1807,25 @@ def _debug(msg):
         print(f"[vedfin_seed] {msg}", file=sys.stderr, flush=True)
 
 
-def _copy(cur, table, columns, data_iter):
-    stmt = "COPY {} ({}) FROM STDIN".format(_q(table), ", ".join(_q(c) for c in columns))
-    with cur.copy(stmt) as cp:
-        for buf in data_iter:
+def _copy(cur, table, columns, data_iter, freeze=False):
+    """COPY the buffers of ``data_iter`` into ``table``.  A writer thread sends the data
+    while the caller generates the next buffers (numpy and the socket release the GIL), so
+    generation overlaps the server's parsing.  Returns the seconds spent generating."""
+    stmt = "COPY {} ({}) FROM STDIN{}".format(
+        _q(table), ", ".join(_q(c) for c in columns), " (FREEZE)" if freeze else ""
+    )
+    gen = 0.0
+    with cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
+        it = iter(data_iter)
+        while True:
+            t0 = time.monotonic()
+            buf = next(it, None)
+            gen += time.monotonic() - t0
+            if buf is None:
+                break
             if buf:
                 cp.write(buf)
+    return gen
 
 
 # ------------------------------------------------------------------------------------------
@@ -1922,13 +1989,131 @@ def _fmt_params(p):
     )
 
 
+# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004), in rebuild order.
+ROLLUP_REBUILDS = ("ops.rebuild_behavior_rollups", "ops.rebuild_enrollment")
+
+
+def _rollup_rebuilds(conn):
+    """The rollup rebuild functions present in the database (ROLLUP_REBUILDS order)."""
+    have = {
+        r[0]
+        for r in conn.execute(
+            "SELECT n.nspname || '.' || p.proname FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = ANY(%s)",
+            (list(ROLLUP_REBUILDS),),
+        ).fetchall()
+    }
+    return [f for f in ROLLUP_REBUILDS if f in have]
+
+
+# Tables the rebuild functions write (ops rollups); their indexes are rebuilt around them.
+ROLLUP_TABLES = ("ops.activity_15m", "ops.user_session", "ops.course_path_session", "ops.enrollment")
+
+
+def _rollup_index_ddl(conn):
+    """(drop, create) statement pairs for the indexes and primary-key/unique constraints of
+    the existing ROLLUP_TABLES, in drop order (constraints first)."""
+    out = []
+    for rel, name, ddl in conn.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.conrelid = ANY(SELECT to_regclass(t) FROM unnest(%s::text[]) t) AND c.contype IN ('p', 'u') "
+        "ORDER BY 1, 2",
+        (list(ROLLUP_TABLES),),
+    ).fetchall():
+        out.append(
+            (
+                f"ALTER TABLE {rel} DROP CONSTRAINT {_q(name)}",
+                f"ALTER TABLE {rel} ADD CONSTRAINT {_q(name)} {ddl}",
+            )
+        )
+    for idx, ddl in conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(SELECT to_regclass(t) FROM unnest(%s::text[]) t) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1",
+        (list(ROLLUP_TABLES),),
+    ).fetchall():
+        out.append((f"DROP INDEX {idx}", ddl))
+    return out
+
+
+def _rebuild_rollups(c, rebuilds, timings, maintenance_work_mem="1GB"):
+    """Run the rollup rebuild functions in one transaction of connection ``c``.  The
+    rollup tables' indexes are dropped first and rebuilt after the functions filled the
+    tables (sorted builds instead of one random btree insert per row and index), in the
+    same transaction: a crash rolls the drops back.  If an index cannot be dropped (say a
+    foreign key of another table depends on it) the rebuild runs with the indexes."""
+    import psycopg
+
+    with c.transaction():
+        c.execute("SET LOCAL work_mem = '256MB'")
+        c.execute(f"SET LOCAL maintenance_work_mem = '{maintenance_work_mem}'")
+        c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+        pairs = _rollup_index_ddl(c)
+        try:
+            with c.transaction():
+                for drop, _create in pairs:
+                    c.execute(drop)
+        except psycopg.Error:
+            pairs = []
+        for fn in rebuilds:
+            t1 = time.monotonic()
+            c.execute(f"SELECT {fn}()")
+            timings[fn] = round(time.monotonic() - t1, 3)
+        t1 = time.monotonic()
+        for _drop, create in reversed(pairs):
+            c.execute(create)
+        if pairs:
+            timings["rollup indexes"] = round(time.monotonic() - t1, 3)
+
+
+def _is_superuser(conn):
+    return conn.execute("SELECT current_setting('is_superuser') = 'on'").fetchone()[0]
+
+
+def _bulk_mode(conn, rebuilds, warnings):
+    """Decide how the load treats the rollup triggers.  Returns 'replica' (this session
+    loads with ``session_replication_role = replica``: no trigger fires, the rollups are
+    rebuilt in the completion step), 'triggers' (not superuser: the triggers fire and keep
+    the rollups exact, slowly) or None (no rollups in this database)."""
+    if not rebuilds:
+        return None
+    if _is_superuser(conn):
+        return "replica"
+    warnings.append(
+        "the rollup triggers on BehaviorLog/UserProgress fire during this load (about 3x slower): "
+        "session_replication_role = replica needs a superuser and {} is not one; connect as "
+        "postgres to load without them (the rollups are rebuilt at the end either way)".format(
+            conn.execute("SELECT current_user").fetchone()[0]
+        )
+    )
+    return "triggers"
+
+
+def _first_steps(steps):
+    """The first step loading each table: it may TRUNCATE its table(s) and COPY FREEZE."""
+    out, seen = set(), set()
+    for st in steps:
+        kind = st.split(":")[0]
+        if kind not in seen:
+            seen.add(kind)
+            out.add(st)
+    return out
+
+
 def _load(conn, connect_fn, plan, ident, ledger, action, steps, chunk_rows, on_step, t_start, params):
     rows_loaded = 0
+    warnings = []
+    phases = {"prepare": 0.0, "generate": 0.0, "copy": {}, "copy_generate": {}}
+    t0 = time.monotonic()
+    rebuilds = _rollup_rebuilds(conn)
+    mode = _bulk_mode(conn, rebuilds, warnings)
     if action != "resume":
         with conn.transaction():
             conn.execute(_LEDGER_DDL)
             if ledger is not None:
                 conn.execute("UPDATE ops.seed_ledger SET status = 'replaced' WHERE id = %s", (ledger["id"],))
+            # Still session_replication_role = origin: the rollups' TRUNCATE triggers empty
+            # them along with the app tables (the completion step rebuilds them).
             conn.execute("TRUNCATE {}".format(", ".join(_q(t) for t in APP_TABLES)))
             ddl = []
             for t in APP_TABLES:
@@ -1958,54 +2143,136 @@ def _load(conn, connect_fn, plan, ident, ledger, action, steps, chunk_rows, on_s
         ledger = _current_ledger(conn)
     ledger_id = ledger["id"]
     done = set(ledger["steps_done"])
+    firsts = _first_steps(steps)
+    base_tables = [t for t in APP_TABLES if t not in BIG_TABLES]
+    phases["prepare"] = round(time.monotonic() - t0, 3)
+    if mode == "replica":
+        # Only this session: a crash takes the setting with it (unlike DISABLE TRIGGER).
+        conn.execute("SET session_replication_role = replica")
     cur = conn.cursor()
-    for step in steps:
-        if step in done:
-            continue
-        with conn.transaction():
-            if step == "base":
-                for table, cols, data in plan.base_tables():
-                    _copy(cur, table, cols, [data])
-                    rows_loaded += data.count(b"\n")
-            elif step.startswith("UserProgress:"):
-                data, n = plan.progress_chunk(int(step.split(":")[1]))
-                _copy(cur, "UserProgress", Plan.PROGRESS_COLUMNS, [data])
-                rows_loaded += n
-            else:
-                k = int(step.split(":")[1])
-                counter = [0]
 
-                def gen(k=k, counter=counter):
-                    for b in plan.log_chunk_blocks(k):
-                        data, n = plan.log_block(b)
-                        counter[0] += n
-                        yield data
+    def account(table, wall, gen):
+        phases["copy"][table] = round(phases["copy"].get(table, 0.0) + wall, 3)
+        phases["copy_generate"][table] = round(phases["copy_generate"].get(table, 0.0) + gen, 3)
+        phases["generate"] = round(phases["generate"] + gen, 3)
 
-                _copy(cur, "BehaviorLog", Plan.LOG_COLUMNS, gen())
-                rows_loaded += counter[0]
-            conn.execute(
-                "UPDATE ops.seed_ledger SET steps_done = array_append(steps_done, %s) WHERE id = %s",
-                (step, ledger_id),
-            )
-        if on_step is not None:
-            on_step(step)
-    # finalize: indexes, FKs, statistics, ledger
-    _restore_secondary(connect_fn, conn, ledger["saved_ddl"])
-    conn.execute("ANALYZE {}".format(", ".join(_q(t) for t in APP_TABLES)))
+    try:
+        for step in steps:
+            if step in done:
+                continue
+            # The first step of a table runs while nothing else of that table is committed
+            # (steps commit in order), so it may empty the table again in its own
+            # transaction and COPY FREEZE: rows land frozen and all-visible, sparing the
+            # hint-bit rewrite of every page by the index builds and ANALYZE.
+            freeze = step in firsts
+            with conn.transaction():
+                if step == "base":
+                    if freeze:
+                        conn.execute("TRUNCATE {}".format(", ".join(_q(t) for t in base_tables)))
+                    it = plan.base_tables()
+                    while True:
+                        g0 = time.monotonic()
+                        item = next(it, None)
+                        gen = time.monotonic() - g0
+                        if item is None:
+                            break
+                        table, cols, data = item
+                        c0 = time.monotonic()
+                        _copy(cur, table, cols, [data], freeze=freeze)
+                        account(table, time.monotonic() - c0 + gen, gen)
+                        rows_loaded += data.count(b"\n")
+                elif step.startswith("UserProgress:"):
+                    if freeze:
+                        conn.execute('TRUNCATE "UserProgress"')
+                    c0 = time.monotonic()
+                    data, n = plan.progress_chunk(int(step.split(":")[1]))
+                    gen = time.monotonic() - c0
+                    _copy(cur, "UserProgress", Plan.PROGRESS_COLUMNS, [data], freeze=freeze)
+                    account("UserProgress", time.monotonic() - c0, gen)
+                    rows_loaded += n
+                else:
+                    if freeze:
+                        conn.execute('TRUNCATE "BehaviorLog"')
+                    k = int(step.split(":")[1])
+                    counter = [0]
+
+                    def gen(k=k, counter=counter):
+                        for b in plan.log_chunk_blocks(k):
+                            data, n = plan.log_block(b)
+                            counter[0] += n
+                            yield data
+
+                    c0 = time.monotonic()
+                    g = _copy(cur, "BehaviorLog", Plan.LOG_COLUMNS, gen(), freeze=freeze)
+                    account("BehaviorLog", time.monotonic() - c0, g)
+                    rows_loaded += counter[0]
+                conn.execute(
+                    "UPDATE ops.seed_ledger SET steps_done = array_append(steps_done, %s) WHERE id = %s",
+                    (step, ledger_id),
+                )
+            if on_step is not None:
+                on_step(step)
+    finally:
+        if mode == "replica" and not conn.closed:
+            with contextlib.suppress(Exception):
+                conn.execute("RESET session_replication_role")
+    # Finish: indexes, rollups, statistics, FKs, ledger.  The rollup rebuild only reads
+    # the (now complete) heaps, so it runs in the same session pool as the index builds
+    # (first: it is the longest job), and ANALYZE last.  'complete' is recorded only after
+    # it committed; a kill before that leaves 'loading' and the rerun (a resume) rebuilds
+    # again, so a complete seed always has exact rollups.
+    phases["rollups"] = {}
+    first_jobs = []
+    if mode == "replica" or (mode == "triggers" and action == "resume"):
+
+        def rebuild_rollups(c):
+            import psycopg
+
+            try:
+                _rebuild_rollups(c, rebuilds, phases["rollups"])
+            except psycopg.errors.InsufficientPrivilege as exc:
+                if mode != "triggers":
+                    raise
+                # A resumed load whose earlier part ran without triggers, now without the
+                # rights to rebuild: say so rather than fail the seed forever.
+                warnings.append(
+                    "could not rebuild the ops rollups ({}); they may miss rows loaded by an earlier, "
+                    "interrupted run: run SELECT ops.rebuild_behavior_rollups(), "
+                    "ops.rebuild_enrollment() as their owner".format(" ".join(str(exc).split()))
+                )
+
+        first_jobs.append(("rollups", rebuild_rollups))
+    small = [t for t in APP_TABLES if t not in BIG_TABLES]
+    last_jobs = [
+        ("analyze:" + t, "ANALYZE " + ", ".join(_q(x) for x in group))
+        for t, group in (("small", small), *((t, [t]) for t in BIG_TABLES))
+    ]
+    _restore_secondary(
+        connect_fn, conn, ledger["saved_ddl"], timings=phases, first_jobs=first_jobs, last_jobs=last_jobs
+    )
+    phases["rollups_wall"] = phases["indexes"].pop("rollups", 0.0)
+    phases["analyze"] = round(sum(phases["indexes"].pop(n) for n, _ in last_jobs), 3)
     counts = table_counts(conn)
     expected = plan.counts()
     if counts != expected:
         _refuse(f"seed finished with unexpected row counts {counts} (expected {expected})")
-    after = sum(table_bytes(conn).values())
-    written = max(0, after - int(ledger["bytes_before"]))
-    seconds = time.monotonic() - t_start
     with conn.transaction():
+        after = sum(table_bytes(conn).values())
+        written = max(0, after - int(ledger["bytes_before"]))
+        seconds = time.monotonic() - t_start
         conn.execute(
             "UPDATE ops.seed_ledger SET status = 'complete', table_counts = %s, bytes_written = %s, "
             "seconds = coalesce(seconds, 0) + %s, finished_at = clock_timestamp() WHERE id = %s",
             (json.dumps(counts), written, seconds, ledger_id),
         )
     res = _result(True, action, params, counts, rows_loaded, t_start, written, ledger_id, steps, False)
+    res["rollups"] = {
+        "replica": "rebuilt",
+        "triggers": "maintained by triggers",
+        None: "none",
+    }[mode]
+    res["phases"] = phases
+    res["warnings"] = warnings
     return res
 
 
@@ -2025,6 +2292,7 @@ def _result(changed, action, params, counts, rows_loaded, t_start, written, ledg
         "mb_per_second": round(written / 1e6 / seconds, 3) if seconds > 0 and written else 0.0,
         "ledger_id": ledger_id,
         "steps": len(steps),
+        "warnings": [],
     }
 
 

@@ -4,13 +4,22 @@
     tools/bench_seed.py --dsn "host=127.0.0.1 port=5432 user=postgres password=... dbname=postgres"
     tools/bench_seed.py --start-server --logs 1000000      # throwaway PG 15 from tests/servers.py
 
-Creates two fresh databases on the server: one gets the reference schema and the seeder's
-load of a preset (default ``large``) with ``--logs`` BehaviorLog rows (default: the
-preset's); the other gets ``pgbench -i -s <scale>`` with scale = logs / 100000 (100 per 10M
-rows, i.e. the same row count in pgbench_accounts).  Both are timed wall-clock, their
-table+index bytes measured with pg_total_relation_size, and MB/s, rows/s and the ratios
-(seed / pgbench) are written to ``reports/bench-seed.json`` and printed.  Both databases
-are dropped afterwards unless ``--keep``.
+Creates two fresh databases on the server: one gets the reference schema, the ops
+migrations (``sql/migrations``: rollup tables and their triggers, as the seed playbook
+does; ``--no-migrations`` to skip) and the seeder's load of a preset (default ``large``)
+with ``--logs`` BehaviorLog rows (default: the preset's); the other gets
+``pgbench -i -s <scale>`` with scale = logs / 100000 (100 per 10M rows, i.e. the same row
+count in pgbench_accounts).  pgbench runs once before and once after the seed (fresh
+database each time) and the faster run is the reference, so noise from other load on the
+machine does not flatter the seeder.  Both are timed wall-clock, the bytes written are the
+final pg_total_relation_size (heap + indexes + TOAST) of what each wrote (the app tables,
+plus the ops rollup tables the seed rebuilds), and MB/s, rows/s, the ratios
+(seed / pgbench) and the seeder's phase timings are written to ``reports/bench-seed.json``
+and printed.  Both databases are dropped afterwards unless ``--keep``.
+
+``--start-server`` starts a throwaway PostgreSQL 15 with bulk-load settings
+(``SERVER_SETTINGS``: bigger shared_buffers and max_wal_size, so neither load is
+checkpoint bound); both loads run on it with the same settings.
 """
 
 from __future__ import annotations
@@ -33,15 +42,25 @@ for sub in ("module_utils", "tests"):
     if str(ROOT / sub) not in sys.path:
         sys.path.insert(0, str(ROOT / sub))
 
+import vedfin_migrate  # noqa: E402
 import vedfin_seed  # noqa: E402
 from vedfin_pg import params_from_conninfo  # noqa: E402
 
 PGBENCH = os.environ.get("VED_PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
+# Settings of the --start-server throwaway server: the same for the seed and for pgbench.
+SERVER_SETTINGS = {
+    "shared_buffers": "'1GB'",
+    "max_wal_size": "'16GB'",
+    "checkpoint_timeout": "'30min'",
+    "wal_buffers": "'64MB'",
+}
+ROLLUP_TABLES = ("ops.activity_15m", "ops.user_session", "ops.course_path_session", "ops.enrollment")
 SETTINGS = (
     "server_version",
     "shared_buffers",
     "maintenance_work_mem",
     "max_wal_size",
+    "checkpoint_timeout",
     "fsync",
     "synchronous_commit",
     "full_page_writes",
@@ -53,8 +72,8 @@ SETTINGS = (
 def _sizes(conn, like=None, tables=None):
     if tables:
         sql = (
-            "SELECT coalesce(sum(pg_total_relation_size(to_regclass(format('%%I', t)))), 0) "
-            "FROM unnest(%s::text[]) t"
+            "SELECT coalesce(sum(pg_total_relation_size(coalesce(to_regclass(format('%%I', t)), "
+            "to_regclass(t)))), 0) FROM unnest(%s::text[]) t"
         )
         return int(conn.execute(sql, (list(tables),)).fetchone()[0])
     sql = (
@@ -68,22 +87,64 @@ def _rate(amount, seconds):
     return round(amount / seconds, 1) if seconds > 0 else None
 
 
-def run(dsn: str, preset: str, logs: int | None, seed: int, out: Path, keep: bool, chunk_rows: int) -> dict:
+def _pgbench(base: dict, dbname: str, scale: int) -> dict:
+    """``pgbench -i -s scale`` into a fresh database ``dbname``: seconds, bytes, rows."""
+    with psycopg.connect(**dict(base, dbname=base.get("dbname") or "postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    env = dict(os.environ)
+    if base.get("password"):
+        env["PGPASSWORD"] = base["password"]
+    cmd = [PGBENCH, "-i", "-q", "-s", str(scale)]
+    for flag, key in (("-h", "host"), ("-p", "port"), ("-U", "user")):
+        if base.get(key):
+            cmd += [flag, str(base[key])]
+    cmd.append(dbname)
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    seconds = time.monotonic() - t0
+    with psycopg.connect(**dict(base, dbname=dbname), autocommit=True) as conn:
+        size = _sizes(conn, like="pgbench_%")
+        rows = int(
+            conn.execute(
+                "SELECT (SELECT count(*) FROM pgbench_accounts) "
+                "+ (SELECT count(*) FROM pgbench_branches) + (SELECT count(*) FROM pgbench_tellers)"
+            ).fetchone()[0]
+        )
+    steps = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("done in")]
+    return {"seconds": seconds, "bytes": size, "rows": rows, "phases": steps[-1] if steps else None}
+
+
+def run(
+    dsn: str,
+    preset: str,
+    logs: int | None,
+    seed: int,
+    out: Path,
+    keep: bool,
+    chunk_rows: int,
+    migrations: bool = True,
+) -> dict:
     base = conninfo_to_dict(dsn)
     tag = uuid.uuid4().hex[:8]
-    seed_db, pgb_db = f"bench_seed_{tag}", f"bench_pgbench_{tag}"
+    seed_db, pgb_dbs = f"bench_seed_{tag}", [f"bench_pgbench_{tag}_a", f"bench_pgbench_{tag}_b"]
     logs = logs or vedfin_seed.PRESETS.get(preset, {}).get("behavior_logs") or 10_000_000
     scale = max(1, round(logs / 100_000))
     with psycopg.connect(dsn, autocommit=True) as admin:
         settings = {s: admin.execute(f"SHOW {s}").fetchone()[0] for s in SETTINGS}
         admin.execute(f'CREATE DATABASE "{seed_db}"')
-        admin.execute(f'CREATE DATABASE "{pgb_db}"')
+    pgb_runs = []
     try:
+        pgb_runs.append(_pgbench(base, pgb_dbs[0], scale))
         seed_info = dict(base, dbname=seed_db)
         with psycopg.connect(**seed_info, autocommit=True) as conn:
             for sql_file in sorted((ROOT / "sql" / "schema").glob("*.sql")):
                 conn.execute(sql_file.read_text())
-            before = _sizes(conn, tables=vedfin_seed.APP_TABLES)
+            if migrations:
+                vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
+            measured = list(vedfin_seed.APP_TABLES) + [
+                t for t in ROLLUP_TABLES if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0]
+            ]
+            before = _sizes(conn, tables=measured)
         t0 = time.monotonic()
         res = vedfin_seed.seed(
             params_from_conninfo(seed_info),
@@ -95,35 +156,19 @@ def run(dsn: str, preset: str, logs: int | None, seed: int, out: Path, keep: boo
         )
         seed_s = time.monotonic() - t0
         with psycopg.connect(**seed_info, autocommit=True) as conn:
-            seed_bytes = _sizes(conn, tables=vedfin_seed.APP_TABLES) - before
+            seed_bytes = _sizes(conn, tables=measured) - before
             log_bytes = _sizes(conn, tables=["BehaviorLog"])
+            rollup_bytes = _sizes(conn, tables=[t for t in measured if t.startswith("ops.")])
         seed_rows = sum(res["table_counts"].values())
-
-        env = dict(os.environ)
-        if base.get("password"):
-            env["PGPASSWORD"] = base["password"]
-        cmd = [PGBENCH, "-i", "-q", "-s", str(scale)]
-        for flag, key in (("-h", "host"), ("-p", "port"), ("-U", "user")):
-            if base.get(key):
-                cmd += [flag, str(base[key])]
-        cmd.append(pgb_db)
-        t0 = time.monotonic()
-        subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-        pgb_s = time.monotonic() - t0
-        with psycopg.connect(**dict(base, dbname=pgb_db), autocommit=True) as conn:
-            pgb_bytes = _sizes(conn, like="pgbench_%")
-            pgb_rows = int(
-                conn.execute(
-                    "SELECT (SELECT count(*) FROM pgbench_accounts) "
-                    "+ (SELECT count(*) FROM pgbench_branches) + (SELECT count(*) FROM pgbench_tellers)"
-                ).fetchone()[0]
-            )
+        pgb_runs.append(_pgbench(base, pgb_dbs[1], scale))
     finally:
         if not keep:
             with psycopg.connect(dsn, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{seed_db}" WITH (FORCE)')
-                admin.execute(f'DROP DATABASE IF EXISTS "{pgb_db}" WITH (FORCE)')
+                for db in [seed_db, *pgb_dbs]:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
+    pgb = min(pgb_runs, key=lambda r: r["seconds"])
+    pgb_s, pgb_bytes, pgb_rows = pgb["seconds"], pgb["bytes"], pgb["rows"]
     seed_mb_s = seed_bytes / 1e6 / seed_s
     pgb_mb_s = pgb_bytes / 1e6 / pgb_s
     report = {
@@ -135,16 +180,21 @@ def run(dsn: str, preset: str, logs: int | None, seed: int, out: Path, keep: boo
             "preset": preset,
             "seed": seed,
             "behavior_logs": logs,
+            "migrations": migrations,
             "params": res["params"],
             "seconds": round(seed_s, 2),
             "bytes": seed_bytes,
             "mb": round(seed_bytes / 1e6, 1),
             "behavior_log_mb": round(log_bytes / 1e6, 1),
+            "rollup_mb": round(rollup_bytes / 1e6, 1),
             "rows": seed_rows,
             "table_counts": res["table_counts"],
             "mb_per_s": round(seed_mb_s, 1),
             "rows_per_s": _rate(seed_rows, seed_s),
             "behavior_log_rows_per_s": _rate(logs, seed_s),
+            "rollups": res.get("rollups"),
+            "warnings": res.get("warnings", []),
+            "phases": res.get("phases"),
         },
         "pgbench": {
             "scale": scale,
@@ -154,6 +204,8 @@ def run(dsn: str, preset: str, logs: int | None, seed: int, out: Path, keep: boo
             "rows": pgb_rows,
             "mb_per_s": round(pgb_mb_s, 1),
             "rows_per_s": _rate(pgb_rows, pgb_s),
+            "phases": pgb["phases"],
+            "runs_seconds": [round(r["seconds"], 2) for r in pgb_runs],
         },
         "ratio": {
             "mb_per_s": round(seed_mb_s / pgb_mb_s, 3),
@@ -164,6 +216,49 @@ def run(dsn: str, preset: str, logs: int | None, seed: int, out: Path, keep: boo
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _phase_lines(phases: dict | None) -> list[str]:
+    if not phases:
+        return []
+    out = [
+        "seed phases (s): prepare {prepare}, generate {generate} (overlapped with COPY), "
+        "indexes {indexes_wall} wall, constraints {constraints_wall}, analyze {analyze}, "
+        "rollups {rollups_wall}".format(
+            **{
+                k: phases.get(k)
+                for k in (
+                    "prepare",
+                    "generate",
+                    "indexes_wall",
+                    "constraints_wall",
+                    "analyze",
+                    "rollups_wall",
+                )
+            }
+        )
+    ]
+    out.append(
+        "  copy per table (incl. generation): "
+        + ", ".join(
+            f"{t} {v:.2f}"
+            for t, v in sorted(phases.get("copy", {}).items(), key=lambda kv: -kv[1])
+            if v >= 0.05
+        )
+    )
+    out.append(
+        "  index builds: "
+        + ", ".join(
+            f"{n} {v:.2f}"
+            for n, v in sorted(phases.get("indexes", {}).items(), key=lambda kv: -kv[1])
+            if v >= 0.05
+        )
+    )
+    slow = [f"{n} {v:.2f}" for n, v in sorted(phases.get("constraints", {}).items(), key=lambda kv: -kv[1])]
+    out.append("  constraints: " + ", ".join(slow[:6]))
+    if phases.get("rollups"):
+        out.append("  rollup rebuilds: " + ", ".join(f"{n} {v:.2f}" for n, v in phases["rollups"].items()))
+    return out
 
 
 def main(argv=None) -> int:
@@ -178,17 +273,29 @@ def main(argv=None) -> int:
     ap.add_argument("--chunk-rows", type=int, default=vedfin_seed.DEFAULT_CHUNK_ROWS)
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench-seed.json")
     ap.add_argument("--keep", action="store_true", help="keep both databases")
+    ap.add_argument(
+        "--no-migrations", action="store_true", help="seed the bare reference schema (no rollup triggers)"
+    )
     args = ap.parse_args(argv)
     server = None
     if args.start_server:
         from servers import destroy_postgres, start_postgres
 
-        server = start_postgres()
+        server = start_postgres(SERVER_SETTINGS)
         args.dsn = server.dsn()
     if not args.dsn:
         ap.error("--dsn or --start-server is required")
     try:
-        r = run(args.dsn, args.preset, args.logs, args.seed, args.out, args.keep, args.chunk_rows)
+        r = run(
+            args.dsn,
+            args.preset,
+            args.logs,
+            args.seed,
+            args.out,
+            args.keep,
+            args.chunk_rows,
+            migrations=not args.no_migrations,
+        )
     finally:
         if server is not None:
             destroy_postgres(server)
@@ -205,6 +312,12 @@ def main(argv=None) -> int:
         f"ratio seed/pgbench: MB/s {q['mb_per_s']:.2f} (target >= {q['target_mb_per_s']}), "
         f"rows/s {q['rows_per_s']:.2f}"
     )
+    for line in _phase_lines(s.get("phases")):
+        print(line)
+    if p.get("phases"):
+        print(f"pgbench -i: {p['phases']}")
+    for w in s.get("warnings") or []:
+        print(f"warning: {w}")
     print(f"report: {args.out}")
     return 0
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import vedfin_migrate
 import vedfin_seed as vs
 from ansible_run import run_module
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "sql" / "migrations"
 ANCHOR = "2026-11-25"
 SMALL = {"preset": "custom", "users": 120, "courses": 12, "behavior_logs": 5000, "days": 21}
 
@@ -88,6 +90,55 @@ def make_schema_db(pg_server):
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _migrate(info):
+    """Apply the ops migrations (rollup tables and their triggers included)."""
+    with psycopg.connect(**info, autocommit=True) as conn:
+        vedfin_migrate.apply(conn, MIGRATIONS)
+    return info
+
+
+# Every rollup table, ordered by its primary key.
+ROLLUPS = {
+    "ops.activity_15m": '"bucket", "userId", "sessionId"',
+    "ops.user_session": '"userId", "sessionId"',
+    "ops.course_path_session": '"slug", "sessionId"',
+    "ops.enrollment": '"userId", "courseId"',
+}
+
+
+def _ops_ddl(info):
+    """Index and constraint definitions of the ops schema (the seeder rebuilds the rollups')."""
+    return sorted(
+        _query(
+            info,
+            "SELECT 'i', indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'ops'::regnamespace UNION ALL "
+            "SELECT 'c', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'ops'::regnamespace",
+        )
+    )
+
+
+def _rollups(info):
+    return {t: _query(info, f"SELECT * FROM {t} ORDER BY {key}") for t, key in ROLLUPS.items()}
+
+
+def _assert_rollups_exact(info):
+    """The rollup tables equal a fresh rebuild from the base tables (and are not empty)."""
+    seeded = _rollups(info)
+    assert all(seeded.values()), {t: len(r) for t, r in seeded.items()}
+    with psycopg.connect(**info, autocommit=True) as conn:
+        conn.execute("SELECT ops.rebuild_behavior_rollups()")
+        conn.execute("SELECT ops.rebuild_enrollment()")
+    assert _rollups(info) == seeded
+    # the load never touched the triggers' global state
+    assert _query(
+        info,
+        "SELECT DISTINCT tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
+        "%rollup%",
+    ) == [("O",)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -318,8 +369,12 @@ vs.seed(params_from_conninfo(info), on_step=lambda step: time.sleep(0.15), **kw)
 """
 
 
-def test_killed_load_resumes_to_identical_data(make_schema_db):
+@pytest.mark.parametrize("migrated", [False, True], ids=["schema-only", "with-rollups"])
+def test_killed_load_resumes_to_identical_data(make_schema_db, migrated):
     ref, victim = make_schema_db(), make_schema_db()
+    if migrated:  # rollup triggers present: the load runs without them, the finish rebuilds
+        _migrate(ref)
+        _migrate(victim)
     kw = dict(SMALL, behavior_logs=20000, seed=9, anchor_date=ANCHOR)
     _seed(ref, **kw)
     child = subprocess.Popen(
@@ -362,6 +417,10 @@ def test_killed_load_resumes_to_identical_data(make_schema_db):
     assert _counts(victim) == _counts(ref)
     assert _checksums(victim) == _checksums(ref)
     assert _ddl_snapshot(victim) == _ddl_snapshot(ref)
+    if migrated:
+        assert res["rollups"] == "rebuilt"
+        assert _rollups(victim) == _rollups(ref)
+        _assert_rollups_exact(victim)
     assert _seed(victim, **kw)["changed"] is False
 
 
@@ -381,3 +440,59 @@ def test_module_through_ansible_check_real_rerun(schema_db):
     assert "login_password" not in json.dumps(res.get("invocation", {}).get("module_args", {})) or (
         res["invocation"]["module_args"]["login_password"] != schema_db["password"]
     )
+
+
+def test_rollups_exact_after_seed_replace_and_force(schema_db):
+    _migrate(schema_db)
+    ops_ddl = _ops_ddl(schema_db)
+    res = _seed(schema_db, seed=21, **SMALL)
+    assert res["rollups"] == "rebuilt" and res["warnings"] == []
+    assert [d for d in _ops_ddl(schema_db) if "seed_ledger" not in d[1]] == ops_ddl
+    assert {"ops.rebuild_behavior_rollups", "ops.rebuild_enrollment"} <= set(res["phases"]["rollups"])
+    _assert_rollups_exact(schema_db)
+    # the rollup triggers work again for the application's own writes after the seed
+    with psycopg.connect(**schema_db) as conn:
+        conn.execute(
+            'INSERT INTO "BehaviorLog" (id, "userId", "sessionId", path, "eventType", duration) '
+            "SELECT 'app-log-1', id, 'app-session-1', '/courses/investing', 'page_view', 7 "
+            'FROM "User" ORDER BY id LIMIT 1'
+        )
+    assert (
+        _scalar(schema_db, "SELECT events FROM ops.user_session WHERE \"sessionId\" = 'app-session-1'") == 1
+    )
+    with pytest.raises(vs.SeedError, match="changed since the recorded seed"):
+        _seed(schema_db, seed=21, **SMALL)
+    res = _seed(schema_db, seed=21, force=True, **SMALL)  # TRUNCATE + reseed
+    assert res["operation"] == "replace"
+    assert (
+        _scalar(schema_db, "SELECT count(*) FROM ops.user_session WHERE \"sessionId\" = 'app-session-1'") == 0
+    )
+    _assert_rollups_exact(schema_db)
+    res = _seed(schema_db, seed=22, replace=True, **{**SMALL, "users": 90})
+    assert res["operation"] == "replace"
+    _assert_rollups_exact(schema_db)
+
+
+def test_rollups_maintained_by_triggers_when_not_superuser(schema_db, pg_server):
+    """Without superuser rights the load cannot switch triggers off: they fire (and say so)."""
+    _migrate(schema_db)
+    role = f"seeder_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(**schema_db, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'")
+        conn.execute(f"ALTER SCHEMA ops OWNER TO {role}")
+        conn.execute(f'GRANT CREATE ON DATABASE "{schema_db["dbname"]}" TO {role}')
+        conn.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+        for (rel,) in conn.execute(
+            "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname IN ('public', 'ops')"
+        ).fetchall():
+            conn.execute(f"ALTER TABLE {rel} OWNER TO {role}")
+    try:
+        res = _seed(dict(schema_db, user=role, password=f"pw-{role}"), seed=23, **SMALL)
+        assert res["rollups"] == "maintained by triggers"
+        assert any("session_replication_role" in w for w in res["warnings"]), res["warnings"]
+        _assert_rollups_exact(schema_db)
+    finally:
+        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{schema_db["dbname"]}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
