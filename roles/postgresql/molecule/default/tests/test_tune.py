@@ -1,0 +1,150 @@
+"""playbooks/tune.yml against the converged host, run from verify.
+
+The tests run in file order (after test_postgresql.py) and build on each other: preview,
+a reload-only retune, a rejected candidate, then a restart-needing change first without and
+then with permission to restart. ansible-playbook runs with molecule's own environment and
+inventory (MOLECULE_INVENTORY_FILE), as converge did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[5]
+PLAYBOOK = REPO / "playbooks" / "tune.yml"
+CONF = "/etc/postgresql/15/main/postgresql.conf"
+OWNER = ("vedfin_owner", "molecule-owner-password")  # test-only, see vars/postgresql.yml
+
+
+def tune(*extra: str, check: bool = False) -> subprocess.CompletedProcess:
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("needs molecule's inventory (run through molecule verify)")
+    vars_file = SCENARIO / "vars" / "postgresql.yml"
+    cmd = ["ansible-playbook", "-i", inventory, str(PLAYBOOK), "-e", f"@{vars_file}", *extra]
+    if check:
+        cmd += ["--check", "--diff"]
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    # Keep the last run's output next to molecule's other state, for debugging failures.
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if ephemeral:
+        Path(ephemeral, "tune-last.log").write_text(res.stdout + res.stderr)
+    return res
+
+
+def sql(host, query, db="postgres"):
+    cmd = host.run("runuser -u postgres -- psql -XAtq -d %s -c %s", db, query)
+    assert cmd.rc == 0, cmd.stderr
+    return cmd.stdout.strip()
+
+
+def owner_sql(host, query):
+    dsn = f"host=127.0.0.1 port=5432 dbname=vedfin user={OWNER[0]} sslmode=require"
+    cmd = host.run("PGPASSWORD=%s psql -XAtq %s -c %s", OWNER[1], dsn, query)
+    assert cmd.rc == 0, cmd.stderr
+    return cmd.stdout.strip()
+
+
+def started(host):
+    return sql(host, "SELECT pg_postmaster_start_time()")
+
+
+def recap(res) -> dict[str, int]:
+    match = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", res.stdout)
+    assert match, res.stdout[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def probe_row(host):
+    """A row written before any retune; every test checks it survives."""
+    owner_sql(host, "CREATE TABLE IF NOT EXISTS tune_probe (id int PRIMARY KEY, note text)")
+    owner_sql(host, "INSERT INTO tune_probe VALUES (1, 'before tune') ON CONFLICT DO NOTHING")
+
+
+def assert_row_survived(host):
+    assert owner_sql(host, "SELECT note FROM tune_probe WHERE id = 1") == "before tune"
+
+
+def test_check_mode_prints_diff_and_changes_nothing(host):
+    before = host.file(CONF).sha256sum
+    res = tune("-e", "postgresql_tune_workload=oltp", check=True)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert re.search(r"^-min_wal_size\s+= '1GB'", res.stdout, re.M), res.stdout[-3000:]
+    assert re.search(r"^\+min_wal_size\s+= '2GB'", res.stdout, re.M)
+    assert re.search(r"^\+max_wal_size\s+= '8GB'", res.stdout, re.M)
+    assert "min_wal_size 1GB -> 2GB (reload)" in res.stdout
+    assert host.file(CONF).sha256sum == before
+    assert sql(host, "SHOW min_wal_size") == "1GB"
+
+
+def test_reload_only_retune_goes_live_without_restart(host):
+    boot = started(host)
+    res = tune("-e", "postgresql_tune_workload=oltp")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert sql(host, "SHOW min_wal_size") == "2GB"
+    assert sql(host, "SHOW max_wal_size") == "8GB"
+    assert "# tuned" in host.file(CONF).content_string
+    assert started(host) == boot, "a reload-only change must not restart"
+    assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert_row_survived(host)
+
+
+def test_rerun_changes_nothing(host):
+    res = tune("-e", "postgresql_tune_workload=oltp")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert recap(res)["changed"] == 0
+
+
+def test_rejected_candidate_leaves_server_on_previous_config(host):
+    before = host.file(CONF).sha256sum
+    work_mem = sql(host, "SHOW work_mem")
+    boot = started(host)
+    bad = json.dumps({"postgresql_tune_workload": "oltp", "postgresql_settings": {"work_mem": "lots"}})
+    res = tune("-e", bad)
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    # PostgreSQL's own message, relayed by the role.
+    assert 'invalid value for parameter "work_mem": "lots"' in out
+    assert host.file(CONF).sha256sum == before
+    assert sql(host, "SHOW work_mem") == work_mem
+    assert sql(host, "SELECT 1") == "1"
+    assert started(host) == boot
+    assert host.service("postgresql@15-main").is_running
+    assert_row_survived(host)
+
+
+def test_restart_needed_but_not_allowed_is_reported(host):
+    boot = started(host)
+    # key=value extra vars arrive as strings: the role must cope (| int, | bool).
+    extra = [
+        "postgresql_tune_workload=oltp",
+        "postgresql_max_connections=120",
+        "postgresql_allow_restart=false",
+    ]
+    res = tune(*[arg for pair in zip(["-e"] * 3, extra, strict=True) for arg in pair])
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "restart pending for: max_connections" in res.stdout
+    assert sql(host, "SHOW max_connections") == "100"
+    pending = "SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart"
+    assert sql(host, pending) == "max_connections"
+    assert started(host) == boot
+    assert_row_survived(host)
+
+
+def test_restart_needed_and_allowed_restarts(host):
+    boot = started(host)
+    res = tune("-e", "postgresql_tune_workload=oltp", "-e", "postgresql_max_connections=120")
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert sql(host, "SHOW max_connections") == "120"
+    assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert started(host) != boot
+    assert_row_survived(host)
