@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAGE := tools/stage.sh
 # Roles with a molecule directory, and every scenario of each.
+# Data scale for make demo: demo | staging | large (DOMAIN.md presets).
+SCALE ?= demo
 MOLECULE_ROLES ?= $(patsubst roles/%/molecule,%,$(wildcard roles/*/molecule))
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -37,9 +39,11 @@ image: deps ## Build the Debian 12 systemd test-host image (reused when present)
 demo: deps venv image ## Provision the local disposable VPS "vps1" and converge site.yml on it
 	@rm -f reports/stage-times.tsv
 	@$(STAGE) vps-up tools/local_vps.sh up
-	@$(STAGE) site $(BIN)/ansible-playbook -i inventories/local playbooks/site.yml
+	@$(STAGE) site $(BIN)/ansible-playbook -i inventories/local playbooks/site.yml -e scale=$(SCALE)
+	@$(STAGE) bench $(BIN)/ansible-playbook -i inventories/local playbooks/bench.yml -e scale=$(SCALE)
 	@echo; echo "Demo host: ssh -i .local/ssh/id_ed25519 -p 2222 ops@127.0.0.1   (make clean removes it)"
-	@echo "Reports:   $(CURDIR)/reports/"
+	@echo "Benchmark report: $(CURDIR)/reports/bench-vps1.html (JSON beside it)"
+	@echo "Stage times (s):"; column -t reports/stage-times.tsv
 
 test: deps venv image ## Lint, pytest (real PostgreSQL/Redis), every molecule scenario
 	@rm -f reports/stage-times.tsv

@@ -1815,7 +1815,9 @@ def _copy(cur, table, columns, data_iter, freeze=False):
         _q(table), ", ".join(_q(c) for c in columns), " (FREEZE)" if freeze else ""
     )
     gen = 0.0
-    with cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
+    # psycopg < 3.2 (Debian 12 ships 3.1.7) has no queued writer: plain COPY, same data.
+    kwargs = {"writer": QueuedLibpqWriter(cur)} if QueuedLibpqWriter is not None else {}
+    with cur.copy(stmt, **kwargs) as cp:
         it = iter(data_iter)
         while True:
             t0 = time.monotonic()
