@@ -49,7 +49,7 @@ options:
     description:
       - Role to connect as; needs to own (or be able to alter) the app tables.
       - A superuser (the default V(postgres)) loads without firing the ops rollup triggers;
-        any other role loads with them (slower; see RV(warnings)).
+        any other role loads with them (slower; see RV(seed_warnings)).
     type: str
     default: postgres
   login_password:
@@ -257,7 +257,7 @@ phases:
   type: dict
   sample: {"prepare": 0.05, "generate": 4.1, "copy": {"BehaviorLog": 5.5}, "indexes_wall": 15.4,
            "analyze": 0.8, "rollups": {"ops.rebuild_behavior_rollups": 13.2}, "rollups_wall": 15.1}
-warnings:
+seed_warnings:
   description: Degradations of this run (e.g. rollup triggers fired because O(login_user) is not a
     superuser); Ansible shows them as warnings.
   returned: always
@@ -323,6 +323,10 @@ def main():
         module.fail_json(
             msg="vedfin_seed failed: {}".format(" ".join(str(exc).split())), exception=traceback.format_exc()
         )
+    # Soft problems go through module.warn (Ansible shows them); the key stays in RETURN.
+    for text in result.get("warnings") or []:
+        module.warn(text)
+    result["seed_warnings"] = result.pop("warnings", [])
     module.exit_json(**result)
 
 
