@@ -42,6 +42,8 @@ demo: deps venv image ## Provision the local disposable VPS "vps1" and converge 
 	@$(STAGE) site $(BIN)/ansible-playbook -i inventories/local playbooks/site.yml -e scale=$(SCALE)
 	@$(STAGE) bench $(BIN)/ansible-playbook -i inventories/local playbooks/bench.yml -e scale=$(SCALE)
 	@echo; echo "Demo host: ssh -i .local/ssh/id_ed25519 -p 2222 ops@127.0.0.1   (make clean removes it)"
+	@echo "NocoDB:    ssh -i .local/ssh/id_ed25519 -p 2222 -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
+	@echo "           then http://127.0.0.1:8080/dashboard (admin: admin@vedfin.local, password in .local/secrets/nocodb_admin)"
 	@echo "Benchmark report: $(CURDIR)/reports/bench-vps1.html (JSON beside it)"
 	@echo "Stage times (s):"; column -t reports/stage-times.tsv
 

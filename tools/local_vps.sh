@@ -9,7 +9,6 @@ action=${1:-status}
 name=${2:-${VED_VPS_NAME:-vps1}}
 image=${VED_IMAGE:-localhost/ved-debian12-systemd:latest}
 ssh_port=${VED_VPS_SSH_PORT:-2222}
-nocodb_port=${VED_VPS_NOCODB_PORT:-8080}
 state_dir=.local
 key=$state_dir/ssh/id_ed25519
 user=ops
@@ -27,10 +26,15 @@ case $action in
     [[ -f $key ]] || ssh-keygen -q -t ed25519 -N '' -C "ved-db-ops@local" -f "$key"
     if ! podman container exists "$name"; then
       # NET_ADMIN: the host's own network namespace gets a real nftables firewall.
+      # npm cache shared with the molecule scenarios; the controller's CA bundle for npm/https.
+      ca_mount=()
+      [[ -f ${VED_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt} ]] && \
+        ca_mount=(-v "${VED_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}:/etc/ved-host-ca.crt:ro")
       podman run -d --name "$name" --hostname "$name" --label "$label" \
         --systemd=always --cap-add NET_ADMIN \
+        -v "${VED_NPM_CACHE:-ved-npm-cache}:/var/cache/ved-npm" "${ca_mount[@]}" \
         --tmpfs /tmp:rw,exec --tmpfs /run --tmpfs /run/lock \
-        -p "127.0.0.1:${ssh_port}:22" -p "127.0.0.1:${nocodb_port}:8080" \
+        -p "127.0.0.1:${ssh_port}:22" \
         "$image" /sbin/init >/dev/null
       echo "local_vps: created $name"
     elif [[ $(podman inspect -f '{{.State.Running}}' "$name") != true ]]; then
