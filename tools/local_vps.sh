@@ -41,6 +41,12 @@ case $action in
       podman start "$name" >/dev/null
       echo "local_vps: started $name"
     fi
+    # Wait for systemd to finish booting (useradd and sshd need it) before bootstrapping.
+    for _ in $(seq 1 60); do
+      state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
+      [[ $state == running || $state == degraded ]] && break
+      sleep 1
+    done
     # What a VPS provider's cloud-init does: a sudo user with our key. Idempotent.
     podman exec -i "$name" bash -s "$user" "$(cat "$key.pub")" <tools/local_vps_bootstrap.sh >/dev/null
     for _ in $(seq 1 60); do ssh_ok && break; sleep 1; done
