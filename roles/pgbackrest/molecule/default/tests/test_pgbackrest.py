@@ -1,0 +1,87 @@
+"""Behaviour of the converged pgbackrest role, one behaviour per test."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+CONF = "/etc/pgbackrest/pgbackrest.conf"
+
+
+def as_postgres(host, cmd):
+    return host.run("runuser -u postgres -- " + cmd)
+
+
+def info(host):
+    res = as_postgres(host, "pgbackrest --stanza=main --output=json info")
+    assert res.rc == 0, res.stderr
+    return json.loads(res.stdout)[0]
+
+
+def test_package_installed(host):
+    assert host.package("pgbackrest").is_installed
+
+
+def test_config_holds_the_passphrase_privately(host):
+    conf = host.file(CONF)
+    assert conf.user == "postgres"
+    assert conf.mode == 0o640
+    assert conf.contains("^repo1-cipher-type=aes-256-cbc$")
+    assert conf.contains("^compress-type=zst$")
+    assert conf.contains("^repo1-retention-full=2$")
+    assert conf.contains("^repo1-retention-diff=3$")
+
+
+def test_archiving_is_live_through_postgresql_settings(host):
+    res = as_postgres(host, "psql -XAt -c 'SHOW archive_mode' -c 'SHOW archive_command'")
+    assert res.stdout.strip().split("\n") == ["on", "pgbackrest --stanza=main archive-push %p"]
+    # Set by the postgresql role's override layer, not behind its back.
+    assert host.file("/etc/postgresql/15/main/postgresql.conf").contains("archive_command")
+    assert not host.file("/var/lib/postgresql/15/main/postgresql.auto.conf").contains("archive")
+
+
+def test_stanza_exists_encrypted(host):
+    data = info(host)
+    assert data["status"]["code"] in (0, 2)
+    assert data["cipher"] == "aes-256-cbc"
+
+
+def test_pgbackrest_check_passes(host):
+    res = as_postgres(host, "pgbackrest --stanza=main check")
+    assert res.rc == 0, res.stderr
+
+
+def test_repository_is_encrypted_at_rest(host):
+    # An encrypted info file does not start with pgBackRest's plain-text "[backrest]" header.
+    res = host.run("head -c 10 /var/lib/pgbackrest/archive/main/archive.info | base64")
+    assert res.rc == 0
+    assert not base64.b64decode(res.stdout.strip()).startswith(b"[backrest]")
+
+
+def test_timers_active_and_enabled(host):
+    for name in ("full", "diff"):
+        timer = host.service(f"ved-pgbackrest-{name}.timer")
+        assert timer.is_running, name
+        assert timer.is_enabled, name
+
+
+def test_timer_schedule_and_persistence(host):
+    full = host.file("/etc/systemd/system/ved-pgbackrest-full.timer")
+    assert full.contains("^OnCalendar=Sun \\*-\\*-\\* 02:30:00$")
+    assert full.contains("^Persistent=true$")
+    assert full.contains("^Unit=ved-pgbackrest-backup@full.service$")
+    diff = host.file("/etc/systemd/system/ved-pgbackrest-diff.timer")
+    assert diff.contains("^OnCalendar=Mon..Sat \\*-\\*-\\* 02:30:00$")
+    assert diff.contains("^Unit=ved-pgbackrest-backup@diff.service$")
+
+
+def test_backup_unit_has_failure_hook(host):
+    res = host.run("systemctl show ved-pgbackrest-backup@full.service -p OnFailure -p User")
+    assert "OnFailure=ved-pgbackrest-failure@ved-pgbackrest-backup@full.service.service" in res.stdout
+    assert "User=postgres" in res.stdout
+
+
+def test_status_dir_readable(host):
+    d = host.file("/var/lib/pgbackrest/status")
+    assert d.is_directory
+    assert d.mode == 0o755
