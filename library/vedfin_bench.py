@@ -32,45 +32,14 @@ requirements:
   - psycopg_pool
   - redis (redis-py), when O(redis_url) is set
   - matplotlib, when O(output_html) is set
+extends_documentation_fragment:
+  - vedfin_pg
 options:
-  login_host:
-    description: Host of the PostgreSQL server.
-    type: str
-    default: localhost
-  login_port:
-    description: Port of the PostgreSQL server.
-    type: int
-    default: 5432
-  login_user:
-    description: Role to connect as; needs to read the application tables and the ops rollups.
-    type: str
-    default: postgres
-  login_password:
-    description: Password of O(login_user).
-    type: str
-    default: ""
-  login_unix_socket:
-    description: Directory of the server's Unix socket; wins over O(login_host).
-    type: str
-    default: ""
   db:
     description: Database holding the application schema and the ops migrations.
     type: str
     required: true
     aliases: [login_db]
-  connect_timeout:
-    description: Connection timeout in seconds.
-    type: int
-    default: 10
-  ssl_mode:
-    description: libpq sslmode.
-    type: str
-    default: prefer
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-  ca_cert:
-    description: CA certificate file (libpq sslrootcert).
-    type: path
-    aliases: [ssl_rootcert]
   redis_url:
     description:
       - Redis URL of the cache, e.g. V(redis://app:secret@127.0.0.1:6379/0) (ACL user allowed

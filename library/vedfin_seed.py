@@ -29,6 +29,9 @@ description:
   - Idempotent - the same parameters again report C(changed=false) and write nothing.
     Different parameters are refused unless O(replace=true). Rows the seeder did not write
     are refused unless O(force=true).
+  - Connect (O(login_user)) as a superuser, such as the default V(postgres), to load without
+    firing the ops rollup triggers; any other role must own the app tables and loads with them
+    (slower; see RV(seed_warnings)).
   - The seeder B(truncates) the application tables. It refuses O(environment=production)
     unless O(allow_production=true).
 version_added: "1.0.0"
@@ -36,48 +39,14 @@ author: ved-db-ops
 requirements:
   - psycopg >= 3.1
   - numpy
+extends_documentation_fragment:
+  - vedfin_pg
 options:
-  login_host:
-    description: Host of the PostgreSQL server.
-    type: str
-    default: localhost
-  login_port:
-    description: Port of the PostgreSQL server.
-    type: int
-    default: 5432
-  login_user:
-    description:
-      - Role to connect as; needs to own (or be able to alter) the app tables.
-      - A superuser (the default V(postgres)) loads without firing the ops rollup triggers;
-        any other role loads with them (slower; see RV(seed_warnings)).
-    type: str
-    default: postgres
-  login_password:
-    description: Password of O(login_user).
-    type: str
-    default: ""
-  login_unix_socket:
-    description: Directory of the server's Unix socket; wins over O(login_host).
-    type: str
-    default: ""
   db:
     description: Database holding the application schema.
     type: str
     required: true
     aliases: [login_db]
-  connect_timeout:
-    description: Connection timeout in seconds.
-    type: int
-    default: 10
-  ssl_mode:
-    description: libpq sslmode.
-    type: str
-    default: prefer
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-  ca_cert:
-    description: CA certificate file (libpq sslrootcert).
-    type: path
-    aliases: [ssl_rootcert]
   preset:
     description:
       - Scale preset. V(demo) 200 users, 25 courses, 6000 behavior logs over 30 days;
