@@ -138,6 +138,8 @@ def _check_dates(params: dict) -> None:
 REALTIME = "real time (base tables)"
 ROLLUP = "real time (rollup maintained by statement-level triggers on BehaviorLog)"
 ENROLLMENT = "real time (ops.enrollment, maintained by statement-level triggers on UserProgress and Lesson)"
+PROGRESS = "real time (ops progress rollups, statement-level triggers on UserProgress and Lesson)"
+BOTH = "real time (ops rollups, statement-level triggers on BehaviorLog, UserProgress and Lesson)"
 
 QUERIES: dict[str, QuerySpec] = {
     q.name: q
@@ -158,13 +160,13 @@ QUERIES: dict[str, QuerySpec] = {
             "learning_funnel",
             (Param("course_id", "text", nullable=True),),
             "one row: total students, started, lesson completers, course completers",
-            REALTIME,
+            PROGRESS,
         ),
         QuerySpec(
             "course_completion_by_level",
             (),
             "per Level (BEGINNER..EXPERT), published courses: course count, enrollments, completers",
-            REALTIME,
+            PROGRESS,
         ),
         QuerySpec(
             "leaderboard",
@@ -181,7 +183,7 @@ QUERIES: dict[str, QuerySpec] = {
             "top_courses",
             (_limit(10),),
             "published courses by enrollments: enrollments, lesson completers, course completions",
-            REALTIME,
+            PROGRESS,
         ),
         QuerySpec(
             "student_behavior_summary",
@@ -205,7 +207,7 @@ QUERIES: dict[str, QuerySpec] = {
                 _tz(),
             ),
             "inactive, low-progress students; never-active first",
-            ROLLUP,
+            BOTH,
         ),
         QuerySpec(
             "student_behavior_pattern",
@@ -218,7 +220,7 @@ QUERIES: dict[str, QuerySpec] = {
             "course_engagement",
             (Param("course_id", "text", required=True),),
             "one row: enrollments, completions, rates, time spent, sessions on the course's pages",
-            ROLLUP,
+            BOTH,
         ),
         QuerySpec(
             "revenue_metrics",
@@ -235,7 +237,7 @@ QUERIES: dict[str, QuerySpec] = {
             "gamification_effectiveness",
             (),
             "students by points segment x streak segment: users, progress, sessions, completions",
-            ROLLUP,
+            BOTH,
         ),
     )
 }

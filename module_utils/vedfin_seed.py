@@ -40,8 +40,9 @@ Speed
     table, each index, constraints, ANALYZE, rollups).
 
 Rollups
-    When the database has the ops rollups (``ops.rebuild_behavior_rollups`` /
-    ``ops.rebuild_enrollment``, sql/migrations/0003, 0004), their statement-level triggers
+    When the database has the ops rollups (``ops.rebuild_behavior_rollups``,
+    ``ops.rebuild_enrollment``, ``ops.rebuild_calendar``, ``ops.rebuild_progress``:
+    sql/migrations/0003, 0004, 0006; ``ROLLUP_REBUILDS``), their statement-level triggers
     on BehaviorLog/UserProgress would make the load ~3x slower.  A superuser seeder loads
     with ``SET session_replication_role = replica`` in its own session only (no trigger
     fires there; nothing global changes, a crash takes the setting with it; never ALTER
@@ -1991,8 +1992,14 @@ def _fmt_params(p):
     )
 
 
-# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004), in rebuild order.
-ROLLUP_REBUILDS = ("ops.rebuild_behavior_rollups", "ops.rebuild_enrollment")
+# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004, 0006), in rebuild
+# order (0006 replaces the first so that it also fills ops.user_activity).
+ROLLUP_REBUILDS = (
+    "ops.rebuild_behavior_rollups",
+    "ops.rebuild_enrollment",
+    "ops.rebuild_calendar",
+    "ops.rebuild_progress",
+)
 
 
 def _rollup_rebuilds(conn):
@@ -2009,7 +2016,23 @@ def _rollup_rebuilds(conn):
 
 
 # Tables the rebuild functions write (ops rollups); their indexes are rebuilt around them.
-ROLLUP_TABLES = ("ops.activity_15m", "ops.user_session", "ops.course_path_session", "ops.enrollment")
+ROLLUP_TABLES = (
+    "ops.activity_15m",
+    "ops.user_session",
+    "ops.course_path_session",
+    "ops.enrollment",
+    "ops.user_activity",
+    "ops.course_path_stats",
+    "ops.user_day",
+    "ops.session_day",
+    "ops.user_month",
+    "ops.session_month",
+    "ops.day_stats",
+    "ops.month_stats",
+    "ops.user_course_progress",
+    "ops.user_progress",
+    "ops.course_progress",
+)
 
 
 def _rollup_index_ddl(conn):
@@ -2239,8 +2262,9 @@ def _load(conn, connect_fn, plan, ident, ledger, action, steps, chunk_rows, on_s
                 # rights to rebuild: say so rather than fail the seed forever.
                 warnings.append(
                     "could not rebuild the ops rollups ({}); they may miss rows loaded by an earlier, "
-                    "interrupted run: run SELECT ops.rebuild_behavior_rollups(), "
-                    "ops.rebuild_enrollment() as their owner".format(" ".join(str(exc).split()))
+                    "interrupted run: run SELECT {}() as their owner".format(
+                        " ".join(str(exc).split()), "(), ".join(rebuilds)
+                    )
                 )
 
         first_jobs.append(("rollups", rebuild_rollups))

@@ -1,9 +1,12 @@
 -- cohort_retention (fast form) - same params, cohorts, columns and order as the oracle.
--- One pass over ops.activity_15m through its ("userId", "bucket") index for the cohort's
--- students only, instead of four correlated EXISTS probes per student into "BehaviorLog".
+-- For the cohort's students only, one probe each instead of four correlated EXISTS probes
+-- into "BehaviorLog": in the reporting time zone (tz = ops.reporting_tz()) into ops.user_day
+-- (migration 0006: one row per local day and user, ("userId", "day") index), in any other
+-- zone into ops.activity_15m through its ("userId", "bucket") index (migration 0003).
 -- Freshness: real time (statement-level triggers on "BehaviorLog").
 WITH w AS (
-    SELECT date_trunc('week', now() AT TIME ZONE %(tz)s::text)::date AS this_week
+    SELECT date_trunc('week', now() AT TIME ZONE %(tz)s::text)::date AS this_week,
+           %(tz)s::text = ops.reporting_tz() AS counters
 ), cohort AS (
     SELECT u."id", (u."createdAt" AT TIME ZONE %(tz)s::text)::date AS signup_day,
            date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date AS cohort_week
@@ -12,13 +15,18 @@ WITH w AS (
       AND date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date
           BETWEEN w.this_week - 7 * (%(weeks)s::int - 1) AND w.this_week
 ), act AS (
-    SELECT DISTINCT c."id", ((a."bucket" AT TIME ZONE %(tz)s::text)::date - c.signup_day) / 7 AS k
-    FROM cohort c
+    SELECT c."id", (d."day" - c.signup_day) / 7 AS k
+    FROM w, cohort c
+    JOIN ops.user_day d ON d."userId" = c."id" AND d."day" BETWEEN c.signup_day + 7 AND c.signup_day + 34
+    WHERE w.counters
+    UNION ALL
+    SELECT DISTINCT c."id", ((a."bucket" AT TIME ZONE %(tz)s::text)::date - c.signup_day) / 7
+    FROM w, cohort c
     JOIN ops.activity_15m a
       ON a."userId" = c."id"
      AND a."bucket" >= ((c.signup_day + 7)::timestamp AT TIME ZONE %(tz)s::text) - interval '1 day'
      AND a."bucket" < ((c.signup_day + 35)::timestamp AT TIME ZONE %(tz)s::text) + interval '1 day'
-    WHERE (a."bucket" AT TIME ZONE %(tz)s::text)::date - c.signup_day BETWEEN 7 AND 34
+    WHERE NOT w.counters AND (a."bucket" AT TIME ZONE %(tz)s::text)::date - c.signup_day BETWEEN 7 AND 34
 ), flags AS (
     SELECT c."id", c.cohort_week,
            bool_or(act.k = 1) AS w1, bool_or(act.k = 2) AS w2,

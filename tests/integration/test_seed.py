@@ -105,6 +105,17 @@ ROLLUPS = {
     "ops.user_session": '"userId", "sessionId"',
     "ops.course_path_session": '"slug", "sessionId"',
     "ops.enrollment": '"userId", "courseId"',
+    "ops.user_activity": '"userId"',
+    "ops.course_path_stats": '"slug"',
+    "ops.user_day": '"day", "userId"',
+    "ops.session_day": '"day", "sessionId"',
+    "ops.user_month": '"month", "userId"',
+    "ops.session_month": '"month", "sessionId"',
+    "ops.day_stats": '"day"',
+    "ops.month_stats": '"month"',
+    "ops.user_course_progress": '"userId", "courseId"',
+    "ops.user_progress": '"userId"',
+    "ops.course_progress": '"courseId"',
 }
 
 
@@ -130,8 +141,8 @@ def _assert_rollups_exact(info):
     seeded = _rollups(info)
     assert all(seeded.values()), {t: len(r) for t, r in seeded.items()}
     with psycopg.connect(**info, autocommit=True) as conn:
-        conn.execute("SELECT ops.rebuild_behavior_rollups()")
-        conn.execute("SELECT ops.rebuild_enrollment()")
+        for fn in vs.ROLLUP_REBUILDS:
+            conn.execute(f"SELECT {fn}()")
     assert _rollups(info) == seeded
     # the load never touched the triggers' global state
     assert _query(
@@ -448,7 +459,7 @@ def test_rollups_exact_after_seed_replace_and_force(schema_db):
     res = _seed(schema_db, seed=21, **SMALL)
     assert res["rollups"] == "rebuilt" and res["warnings"] == []
     assert [d for d in _ops_ddl(schema_db) if "seed_ledger" not in d[1]] == ops_ddl
-    assert {"ops.rebuild_behavior_rollups", "ops.rebuild_enrollment"} <= set(res["phases"]["rollups"])
+    assert set(vs.ROLLUP_REBUILDS) <= set(res["phases"]["rollups"])
     _assert_rollups_exact(schema_db)
     # the rollup triggers work again for the application's own writes after the seed
     with psycopg.connect(**schema_db) as conn:

@@ -1,0 +1,180 @@
+"""The trigger-maintained counters of sql/migrations/0006 stay equal to a rebuild from the base
+tables, and the fast forms that read them stay equal to the oracles, after the writes that
+move them: event inserts in several statements, updates and deletes, progress status changes,
+a lesson published or deleted, a user's role or id changed, and a new reporting time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import psycopg
+import pytest
+import vedfin_analytics as va
+from test_analytics_correctness import (
+    add_course,
+    add_log,
+    add_progress,
+    add_user,
+    all_equal,
+    both,
+    drop_db,
+    local_ts,
+    new_db,
+    today_in,
+)
+
+# Counter tables of 0006, ordered by their primary key.
+COUNTERS = {
+    "ops.user_activity": '"userId"',
+    "ops.course_path_stats": '"slug"',
+    "ops.user_day": '"day", "userId"',
+    "ops.session_day": '"day", "sessionId"',
+    "ops.user_month": '"month", "userId"',
+    "ops.session_month": '"month", "sessionId"',
+    "ops.day_stats": '"day"',
+    "ops.month_stats": '"month"',
+    "ops.user_course_progress": '"userId", "courseId"',
+    "ops.user_progress": '"userId"',
+    "ops.course_progress": '"courseId"',
+}
+REBUILDS = ("ops.rebuild_behavior_rollups", "ops.rebuild_calendar", "ops.rebuild_progress")
+
+
+def snapshot(conn) -> dict:
+    # numeric sums compare by value (a maintained sum may carry a longer scale than a fresh one)
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall() for t, key in COUNTERS.items()}
+
+
+def assert_counters_exact(conn) -> None:
+    """The incrementally maintained counters equal a rebuild from the base tables."""
+    kept = snapshot(conn)
+    with conn.transaction():
+        for fn in REBUILDS:
+            conn.execute(f"SELECT {fn}()")
+    assert snapshot(conn) == kept
+
+
+@pytest.fixture
+def db(pg_server):
+    info = new_db(pg_server, seed=False)
+    with psycopg.connect(**info, autocommit=True) as conn:
+        yield conn
+    drop_db(pg_server, info)
+
+
+def small_world(conn) -> None:
+    for uid in ("u1", "u2", "u3"):
+        add_user(conn, uid)
+    add_user(conn, "t1", role="TEACHER")
+    add_course(conn, "c1", "investing", lessons=3)
+    add_course(conn, "c2", "saving", level="EXPERT", lessons=2, published_lessons=1)
+
+
+def test_counters_follow_every_kind_of_write(db):
+    small_world(db)
+    today = today_in(db)
+    ts = [local_ts(db, today - dt.timedelta(days=d), h, "UTC") for d, h in ((0, 1), (1, 23), (40, 12))]
+    # several statements on the same keys: counters must count each user/session once
+    for i, t in enumerate(ts):
+        add_log(db, "u1", "s1", t, path="/courses/investing", duration=i + 1)
+        add_log(db, "u2", "s1", t, duration=None)  # one session shared by two users
+        add_log(db, None, "anon", t)
+    add_log(db, "t1", "s9", ts[0])
+    with db.cursor() as cur:  # one multi-row statement, duplicate keys inside it
+        cur.executemany(
+            'INSERT INTO "BehaviorLog" (id, "userId", "sessionId", path, "eventType", duration, "timestamp") '
+            "VALUES (%s, %s, %s, '/x', 'page_view', 5, %s)",
+            [(uuid.uuid4().hex, "u3", "s3", ts[1]), (uuid.uuid4().hex, "u3", "s3", ts[1])],
+        )
+    add_progress(db, "u1", "c1-l1", status="COMPLETED", pct=100, spent=30)
+    add_progress(db, "u1", "c1-l2", pct=33.3333, spent=12)
+    add_progress(db, "u2", "c2-l1", status="COMPLETED", pct=100)
+    add_progress(db, "u3", "c2-l2", status="COMPLETED", pct=100)  # unpublished lesson
+    day = db.execute("SELECT * FROM ops.day_stats WHERE day = %s", [today - dt.timedelta(days=1)]).fetchone()
+    assert day[1:] == (3, 2, 2 + 10)  # users u1 u2 u3; sessions s1 s3; duration 2 + 0 + 5 + 5
+    assert_counters_exact(db)
+    all_equal(db)
+
+    # updates: duration only, moved to another day, user changed, session changed; deletes
+    db.execute('UPDATE "BehaviorLog" SET duration = 50 WHERE "userId" = \'u1\' AND duration = 1')
+    db.execute(
+        'UPDATE "BehaviorLog" SET "timestamp" = "timestamp" - interval \'1 day\' WHERE "userId" = \'u3\''
+    )
+    db.execute('UPDATE "BehaviorLog" SET "userId" = \'u3\' WHERE "sessionId" = \'anon\'')
+    db.execute('UPDATE "BehaviorLog" SET "sessionId" = \'s2\' WHERE "userId" = \'u2\'')
+    db.execute('UPDATE "BehaviorLog" SET "eventType" = \'x\'')  # not rolled up: no change
+    db.execute('DELETE FROM "BehaviorLog" WHERE "userId" = \'t1\'')
+    assert db.execute("SELECT count(*) FROM ops.user_day WHERE \"userId\" = 't1'").fetchone()[0] == 0
+    # progress: status/percentage updates, a lesson unpublished, moved, deleted
+    db.execute(
+        'UPDATE "UserProgress" SET status = \'COMPLETED\', "progressPercentage" = 100 '
+        "WHERE id = 'p-u1-c1-l2'"
+    )
+    db.execute("UPDATE \"Lesson\" SET published = false WHERE id = 'c1-l3'")
+    assert both(db, "learning_funnel", {"course_id": "c1"})[0]["course_completers"] == 1
+    db.execute('UPDATE "Lesson" SET "courseId" = \'c2\', "order" = 9 WHERE id = \'c1-l2\'')
+    db.execute("UPDATE \"Lesson\" SET id = 'c2-l1-new' WHERE id = 'c2-l1'")  # cascades to progress
+    db.execute("DELETE FROM \"Lesson\" WHERE id = 'c1-l1'")  # cascades: progress deleted
+    # users: role change (read-time), id change and deletion (cascades to logs and progress)
+    db.execute("UPDATE \"User\" SET role = 'TEACHER' WHERE id = 'u2'")
+    db.execute("UPDATE \"User\" SET id = 'u3b' WHERE id = 'u3'")
+    db.execute("DELETE FROM \"User\" WHERE id = 'u1'")
+    assert_counters_exact(db)
+    all_equal(db)
+
+    db.execute('TRUNCATE "BehaviorLog", "UserProgress"')
+    assert all(not rows for rows in snapshot(db).values())
+    all_equal(db)
+
+
+def test_counters_exact_on_seeded_data_after_writes(pg_server):
+    info = new_db(pg_server, seed=True)
+    try:
+        with psycopg.connect(**info, autocommit=True) as conn:
+            assert_counters_exact(conn)
+            conn.execute(
+                'UPDATE "UserProgress" SET status = \'COMPLETED\', "progressPercentage" = 100 '
+                'WHERE id IN (SELECT id FROM "UserProgress" '
+                "WHERE status <> 'COMPLETED' ORDER BY id LIMIT 60)"
+            )
+            conn.execute(
+                'INSERT INTO "BehaviorLog" (id, "userId", "sessionId", path, "eventType", duration, '
+                "\"timestamp\") SELECT md5('n' || g), u.id, 'n-' || (g % 9), '/home', 'page_view', g, "
+                "now() - g * interval '5 hours' FROM generate_series(1, 200) g "
+                'JOIN LATERAL (SELECT id FROM "User" ORDER BY id OFFSET g % 100 LIMIT 1) u ON true'
+            )
+            conn.execute(
+                'DELETE FROM "BehaviorLog" WHERE id IN (SELECT id FROM "BehaviorLog" ORDER BY id LIMIT 50)'
+            )
+            conn.execute("UPDATE \"Lesson\" SET published = NOT published WHERE id IN "
+                         "(SELECT id FROM \"Lesson\" ORDER BY id LIMIT 3)")  # fmt: skip
+            assert_counters_exact(conn)
+            all_equal(conn, per_query=4)
+    finally:
+        drop_db(pg_server, info)
+
+
+def test_reporting_time_zone_change_rebuilds_the_calendar(db):
+    small_world(db)
+    tz = "Asia/Ho_Chi_Minh"
+    today = today_in(db, tz)
+    # 23:30 local on day-1 is still the same UTC day as 00:30 local today only in UTC terms:
+    # the counters must bucket by the local date once the reporting zone is changed
+    add_log(db, "u1", "a", local_ts(db, today - dt.timedelta(days=1), 23, tz, 30), duration=4)
+    add_log(db, "u2", "b", local_ts(db, today, 0, tz, 30), duration=6)
+    add_user(db, "new", created=local_ts(db, today - dt.timedelta(days=14), 10, tz))
+    add_log(db, "new", "c", local_ts(db, today - dt.timedelta(days=7), 10, tz))
+    for zone in ("UTC", tz):
+        db.execute("SELECT ops.set_reporting_tz(%s)", [zone])
+        assert db.execute("SELECT ops.reporting_tz()").fetchone()[0] == zone
+        assert_counters_exact(db)
+        for z in ("UTC", tz, "America/New_York"):  # counters in the reporting zone, fallback elsewhere
+            both(db, "daily_active_users", {"days": 3, "tz": z})
+            both(db, "monthly_active_users", {"months": 2, "tz": z})
+            both(db, "cohort_retention", {"weeks": 4, "tz": z})
+    rows = va.run("daily_active_users", {"days": 2, "tz": tz}, conn=db)
+    assert [(r["dau"], r["sessions"], r["avg_session_duration"]) for r in rows] == [(1, 1, 6.0), (1, 1, 4.0)]
+    with pytest.raises(psycopg.errors.RaiseException, match="unknown time zone"):
+        db.execute("SELECT ops.set_reporting_tz('Mars/Olympus')")
