@@ -139,6 +139,8 @@ class RedisServer:
     workdir: Path
     proc: subprocess.Popen | None = None
     host: str = "127.0.0.1"
+    # Extra redis-server options, e.g. {"maxmemory": "2mb"} (see start_redis).
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -162,6 +164,7 @@ class RedisServer:
                 "no",
                 "--logfile",
                 str(self.workdir / "redis.log"),
+                *[arg for key, value in self.settings.items() for arg in (f"--{key}", str(value))],
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -184,8 +187,11 @@ class RedisServer:
         self.proc = None
 
 
-def start_redis() -> RedisServer:
-    server = RedisServer(port=free_port(), workdir=Path(tempfile.mkdtemp(prefix="ved-redis-")))
+def start_redis(settings: dict[str, str] | None = None) -> RedisServer:
+    """Start redis-server; ``settings`` adds options (``{"maxmemory": "2mb"}``) to the defaults."""
+    server = RedisServer(
+        port=free_port(), workdir=Path(tempfile.mkdtemp(prefix="ved-redis-")), settings=dict(settings or {})
+    )
     server.start()
     return server
 

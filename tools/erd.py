@@ -94,7 +94,10 @@ def main(argv=None) -> int:
     try:
         domains = None
         if args.domains_file:
-            domains = json.loads(Path(args.domains_file).read_text(encoding="utf-8"))
+            try:
+                domains = json.loads(Path(args.domains_file).read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise VedfinError(f"--domains-file {args.domains_file} is not valid JSON: {exc}") from None
         if args.throwaway:
             result = generate_throwaway(schemas, domains, args.only)
         else:

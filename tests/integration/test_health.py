@@ -1,0 +1,438 @@
+"""Health checks (module_utils/vedfin_health.py, library/vedfin_health.py) against real
+PostgreSQL 15 and Redis servers, with forced conditions that flip the statuses."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+import vedfin_health as vh
+from ansible_run import run_module
+from servers import destroy_postgres, destroy_redis, free_port, start_postgres, start_redis
+from vedfin_pg import params_from_conninfo
+
+ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = ROOT / "sql" / "health"
+
+
+def run(pg_db=None, redis_params=None, **kw):
+    kw.setdefault("sql_dir", SQL_DIR)
+    return vh.run_health(params_from_conninfo(pg_db) if pg_db else None, redis_params, **kw)
+
+
+def by_name(result: dict) -> dict:
+    return {c["name"]: c for c in result["checks"]}
+
+
+def one(pg_db, name, **kw) -> dict:
+    return by_name(run(pg_db, include=[name], **kw))[name]
+
+
+def flush_stats(conn) -> None:
+    """PG 15 keeps the statistics in shared memory; flush this backend's counters now."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+def test_database_without_the_schema_still_reports(pg_db):
+    result = run(pg_db, include=["postgresql"])
+    checks = by_name(result)
+    assert set(checks) == {n for n, spec in vh.CHECKS.items() if spec[0] == "postgresql"}
+    assert checks["pg_version"]["value"].startswith("15.")
+    assert checks["pg_slow_statements"]["status"] == "ok"
+    assert "pg_stat_statements is not installed" in checks["pg_slow_statements"]["note"]
+    assert checks["pg_dead_tuples"]["status"] == "ok" and checks["pg_unused_indexes"]["value"] == 0
+    assert all(
+        c["remedy"].split(": ")[-1].startswith("docs/DATABASE_TROUBLESHOOTING.md#") for c in checks.values()
+    )
+    json.dumps(result)  # the result is JSON as it is
+
+
+def test_dead_tuples_and_bloat_flip_to_crit(pg_db):
+    names = ["pg_dead_tuples", "pg_bloat"]
+    before = by_name(run(pg_db, include=names))
+    assert before["pg_dead_tuples"]["status"] == "ok" and before["pg_bloat"]["status"] == "ok"
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE churn (id int PRIMARY KEY, pad text) WITH (autovacuum_enabled = off)")
+        conn.execute("INSERT INTO churn SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g")
+        conn.execute("DELETE FROM churn WHERE id % 10 <> 0")
+        conn.execute("ANALYZE churn")
+        flush_stats(conn)
+    after = by_name(run(pg_db, include=names))
+    dead = after["pg_dead_tuples"]
+    assert dead["status"] == "crit" and dead["value"] >= 0.5
+    assert dead["details"][0]["table"] == "public.churn" and dead["details"][0]["last_autovacuum"] is None
+    bloat = after["pg_bloat"]
+    assert bloat["status"] == "crit" and bloat["details"][0]["table"] == "public.churn"
+    assert bloat["details"][0]["bloat_bytes"] > 1024 * 1024
+
+
+def test_unused_and_duplicate_indexes_warn(pg_db):
+    names = ["pg_unused_indexes", "pg_duplicate_indexes"]
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int, b int)")
+        conn.execute("CREATE INDEX t_b ON t (b)")
+        conn.execute("SELECT count(*) FROM t WHERE b = 1")  # scanned once: not unused
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SELECT count(*) FROM t WHERE b = 1")
+        flush_stats(conn)
+    clean = by_name(run(pg_db, include=names))
+    assert clean["pg_unused_indexes"]["status"] == "ok" and clean["pg_duplicate_indexes"]["status"] == "ok"
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        conn.execute("CREATE INDEX t_a ON t (a)")
+        conn.execute("CREATE INDEX t_a_again ON t (a)")
+    checks = by_name(run(pg_db, include=names))
+    unused = checks["pg_unused_indexes"]
+    assert unused["status"] == "warn" and {r["index"] for r in unused["details"]} == {
+        "public.t_a",
+        "public.t_a_again",
+    }
+    dup = checks["pg_duplicate_indexes"]
+    assert (
+        dup["status"] == "warn" and dup["value"] == 1 and dup["details"][0]["indexes"] == ["t_a", "t_a_again"]
+    )
+
+
+def test_long_and_idle_transactions_and_lock_wait(pg_db):
+    names = ["pg_long_transactions", "pg_idle_in_transaction", "pg_lock_waits"]
+    tight = {n: {"warn": 1, "crit": 600} for n in names}
+    assert {c["status"] for c in run(pg_db, include=names, thresholds=tight)["checks"]} == {"ok"}
+    with psycopg.connect(**pg_db, autocommit=True) as setup:
+        setup.execute("CREATE TABLE locked (id int)")
+    idle = psycopg.connect(**pg_db)  # holds an idle transaction with the table locked
+    idle.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+    waiter_done = threading.Event()
+
+    def sleeper():
+        with psycopg.connect(**pg_db, autocommit=True) as c:
+            c.execute("SELECT pg_sleep(4)")
+
+    def waiter():
+        with psycopg.connect(**pg_db, autocommit=True) as c:
+            c.execute("SET lock_timeout = '6s'")
+            try:
+                c.execute("SELECT count(*) FROM locked")
+            finally:
+                waiter_done.set()
+
+    threads = [threading.Thread(target=sleeper), threading.Thread(target=waiter)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.6)
+        checks = by_name(run(pg_db, include=names, thresholds=tight))
+        idle_pid = idle.info.backend_pid
+    finally:
+        idle.rollback()
+        idle.close()
+        for t in threads:
+            t.join(timeout=10)
+    assert waiter_done.is_set()
+    assert checks["pg_idle_in_transaction"]["status"] == "warn"
+    assert checks["pg_idle_in_transaction"]["details"][0]["pid"] == idle_pid
+    assert checks["pg_long_transactions"]["status"] == "warn"
+    assert any("pg_sleep" in s["query"] for s in checks["pg_long_transactions"]["details"])
+    lock = checks["pg_lock_waits"]
+    assert lock["status"] == "warn" and lock["details"][0]["blocked_by"] == [idle_pid]
+
+
+def test_slow_statements_from_pg_stat_statements(pg_db):
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset()")
+        for _ in range(5):
+            conn.execute("SELECT pg_sleep(0.12)")
+        conn.execute(
+            "CREATE TABLE slow_ddl AS SELECT 1 AS x FROM pg_sleep(0.5)"
+        )  # DDL: listed by total, not graded
+    check = one(pg_db, "pg_slow_statements")
+    assert check["status"] == "warn" and 120 <= check["value"] < 500
+    assert any("pg_sleep" in r["query"] for r in check["details"]["by_mean"])
+    assert check["details"]["by_total"][0]["total_ms"] >= check["details"]["by_total"][-1]["total_ms"]
+    assert any("slow_ddl" in r["query"] for r in check["details"]["by_total"])
+    assert not any("slow_ddl" in r["query"] for r in check["details"]["by_mean"])
+
+
+def test_settings_drift_and_pending_restart():
+    server = start_postgres()  # own server: ALTER SYSTEM must not leak into other tests
+    try:
+        info = server.conninfo()
+        same = {
+            "shared_buffers": "128MB",
+            "jit": "on",
+            "max_connections": "100",
+            "checkpoint_timeout": "5min",
+        }
+        drift = one(info, "pg_settings_drift", recommended=same)
+        assert drift["status"] == "ok" and drift["value"] == 0
+        drift = one(info, "pg_settings_drift", recommended={**same, "work_mem": "64MB", "no_such_guc": "1"})
+        assert drift["status"] == "warn" and [d["name"] for d in drift["details"]] == ["work_mem"]
+        assert "no_such_guc" in drift["note"]
+        assert one(info, "pg_settings_drift")["note"] == "no recommendation given; skipped"
+        assert one(info, "pg_pending_restart")["status"] == "ok"
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET shared_buffers = '144MB'")
+            conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        pending = one(info, "pg_pending_restart")
+        assert pending["status"] == "warn" and pending["details"] == ["shared_buffers"]
+    finally:
+        destroy_postgres(server)
+
+
+def test_host_checks_use_the_data_directory(pg_db, pg_server):
+    checks = by_name(run(pg_db, include=["host"]))
+    assert checks["host_disk"]["details"]["path"] == str(pg_server.datadir)
+    assert 0 < checks["host_disk"]["value"] < 1 and 0 < checks["host_memory"]["value"] < 1
+
+
+# -- Redis -----------------------------------------------------------------------------------
+@pytest.fixture
+def small_redis():
+    server = start_redis({"maxmemory": "2mb", "maxmemory-policy": "allkeys-lru"})
+    yield server
+    destroy_redis(server)
+
+
+def test_redis_filled_past_maxmemory_evicts(small_redis):
+    params = {"host": small_redis.host, "port": small_redis.port}
+    before = by_name(run(None, params, include=["redis"]))
+    assert before["redis_evicted_keys"]["status"] == "ok" and before["redis_memory"]["status"] == "ok"
+    assert before["redis_persistence"]["value"] == "rdb ok, aof off"
+    client = redis.Redis(host=small_redis.host, port=small_redis.port)
+    value = b"x" * 10_000
+    for i in range(600):  # 6 MB into a 2 MB cache
+        client.set(f"ved:fill:{i}", value)
+    for i in range(1200):
+        client.get(f"ved:missing:{i}")
+    client.close()
+    after = by_name(run(None, params, include=["redis"]))
+    assert after["redis_evicted_keys"]["status"] == "warn" and after["redis_evicted_keys"]["value"] > 0
+    assert after["redis_memory"]["status"] in ("warn", "crit") and after["redis_memory"]["value"] >= 0.8
+    assert after["redis_hit_rate"]["status"] == "crit" and after["redis_hit_rate"]["value"] == 0.0
+
+
+def test_redis_monitor_acl_user_is_enough(small_redis):
+    admin = redis.Redis(host=small_redis.host, port=small_redis.port)
+    admin.execute_command(
+        "ACL", "SETUSER", "monitor", "on", ">mon-secret", "+@connection", "+info", "+slowlog|get"
+    )
+    admin.config_set("slowlog-log-slower-than", 0)
+    admin.set("k", "v")
+    admin.close()
+    params = {
+        "host": small_redis.host,
+        "port": small_redis.port,
+        "username": "monitor",
+        "password": "mon-secret",
+    }
+    checks = by_name(run(None, params, include=["redis"]))
+    assert "redis_connection" not in checks
+    assert {c["status"] for c in checks.values()} == {"ok"}
+    assert checks["redis_slowlog"]["details"], "slowlog entries are read"
+
+    bad = by_name(run(None, {**params, "password": "wrong-pass"}, include=["redis"]))
+    conn = bad["redis_connection"]
+    assert conn["status"] == "crit" and f"{small_redis.host}:{small_redis.port} as monitor" in conn["note"]
+    assert "wrong-pass" not in json.dumps(bad)
+
+
+def test_redis_failed_save_and_slow_command(tmp_path):
+    rdb_dir = tmp_path / "rdb"
+    rdb_dir.mkdir()
+    server = start_redis({"dir": str(rdb_dir)})
+    try:
+        params = {"host": server.host, "port": server.port}
+        client = redis.Redis(host=server.host, port=server.port)
+        client.set("ved:k", "v")
+        client.config_set("slowlog-log-slower-than", 0)
+        client.eval("local i = 0 while i < 3000000 do i = i + 1 end return i", 0)  # busy Lua loop
+        rdb_dir.rmdir()  # empty: nothing saved yet
+        client.bgsave()  # cannot create its temp file: the save fails
+        deadline = time.monotonic() + 10
+        while client.info("persistence")["rdb_bgsave_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        client.close()
+        checks = by_name(
+            run(
+                None,
+                params,
+                include=["redis_persistence", "redis_slowlog"],
+                thresholds={"redis_slowlog": {"warn": 5}},
+            )
+        )
+    finally:
+        destroy_redis(server)
+    assert checks["redis_persistence"]["status"] == "crit" and checks["redis_persistence"][
+        "value"
+    ].startswith("rdb err")
+    slow = checks["redis_slowlog"]
+    assert slow["status"] in ("warn", "crit") and any(
+        e["command"].lower().startswith("eval ") for e in slow["details"]
+    )
+
+
+# -- backups ---------------------------------------------------------------------------------
+def iso(hours_ago: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
+
+
+def backup_run(status_dir, **kw):
+    return by_name(
+        vh.run_health(
+            include=["backup"],
+            backup={"status_dir": status_dir, "pgbackrest_cmd": "no-such-pgbackrest", **kw},
+        )
+    )
+
+
+def test_backup_status_files(tmp_path):
+    empty = backup_run(tmp_path)
+    assert (
+        empty["backup_full_age"]["status"] == "crit"
+        and "no-such-pgbackrest is not installed" in empty["backup_full_age"]["note"]
+    )
+    (tmp_path / "last-success.json").write_text(json.dumps({"type": "full", "finished_at": iso(2)}))
+    fresh = backup_run(tmp_path)
+    assert fresh["backup_full_age"]["status"] == "ok" and 1.9 < fresh["backup_full_age"]["value"] < 2.1
+    assert fresh["backup_diff_age"]["status"] == "ok" and fresh["backup_last_failure"]["status"] == "ok"
+
+    (tmp_path / "last-success.json").write_text(json.dumps({"type": "full", "finished_at": iso(24 * 20)}))
+    stale = backup_run(tmp_path)
+    assert stale["backup_full_age"]["status"] == "crit" and stale["backup_diff_age"]["status"] == "crit"
+
+    (tmp_path / "last-failure.json").write_text(
+        json.dumps({"unit": "ved-pgbackrest-backup@diff.service", "failed_at": iso(1), "result": "exit-code"})
+    )
+    failed = backup_run(tmp_path)["backup_last_failure"]
+    assert failed["status"] == "crit" and "ved-pgbackrest-backup@diff.service failed" in failed["note"]
+
+    (tmp_path / "last-success.json").write_text(json.dumps({"type": "diff", "finished_at": iso(0.5)}))
+    recovered = backup_run(tmp_path)
+    assert recovered["backup_last_failure"]["status"] == "ok"
+    assert recovered["backup_diff_age"]["status"] == "ok"
+
+    (tmp_path / "last-failure.json").write_text("{not json")
+    with pytest.raises(vh.HealthError, match="cannot read .*last-failure.json"):
+        backup_run(tmp_path)
+
+
+def test_backup_timers_not_active_is_crit(tmp_path):
+    timers = backup_run(tmp_path, timers=["ved-no-such-unit.timer"])["backup_timers"]
+    assert timers["status"] == "crit" and timers["value"] == 1
+
+
+# -- bad input -------------------------------------------------------------------------------
+def test_unreachable_postgres_is_one_clear_crit_check(pg_db):
+    params = {**pg_db, "port": free_port()}
+    result = run(params, include=["pg_version", "pg_connections"])
+    assert [c["name"] for c in result["checks"]] == ["postgresql_connection"]
+    check = result["checks"][0]
+    assert check["status"] == "crit" and f"127.0.0.1:{params['port']}" in check["note"]
+    assert "DATABASE_TROUBLESHOOTING.md#service-unreachable" in check["remedy"]
+
+
+def test_wrong_password_and_missing_database(pg_db):
+    wrong = run({**pg_db, "password": "not-the-password"}, include=["pg_version"])["checks"][0]
+    assert wrong["name"] == "postgresql_connection" and "password authentication failed" in wrong["note"]
+    assert "not-the-password" not in wrong["note"]
+    missing = run({**pg_db, "dbname": "no_such_db"}, include=["pg_version"])["checks"][0]
+    assert 'database "no_such_db" does not exist' in missing["note"]
+
+
+def test_unreachable_redis_is_crit():
+    check = run(None, {"host": "127.0.0.1", "port": free_port(), "timeout": 1}, include=["redis"])["checks"][
+        0
+    ]
+    assert check["name"] == "redis_connection" and check["status"] == "crit"
+    assert "cannot connect to Redis at 127.0.0.1:" in check["note"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"include": ["pg_nope"]}, "include: unknown check(s) pg_nope; allowed sections: postgresql"),
+        ({"exclude": ["redis_nope"]}, "exclude: unknown check(s) redis_nope"),
+        ({"include": "postgresql"}, "include must be a list"),
+        ({"include": ["pg_version"], "exclude": ["postgresql"]}, "leave no check to run"),
+        ({"thresholds": {"pg_nope": {"warn": 1}}}, "unknown or threshold-less check 'pg_nope'"),
+        (
+            {"thresholds": {"pg_connections": {"warn": "high"}}},
+            "thresholds.pg_connections.warn must be a number",
+        ),
+        ({"thresholds": {"pg_connections": {"warn": 0.95, "crit": 0.9}}}, "warn must be <= crit"),
+        ({"thresholds": {"pg_cache_hit_ratio": {"warn": 0.9, "crit": 0.95}}}, "warn must be >= crit"),
+        ({"thresholds": {"pg_connections": {"warning": 1}}}, "must be a mapping with keys warn and/or crit"),
+        ({"thresholds": [1]}, "thresholds must be a mapping"),
+        ({"recommended": ["work_mem"]}, "recommended_settings must be a mapping"),
+        ({"include": ["redis"]}, "include asks for redis checks but no redis connection is given"),
+        ({"sql_dir": "/nonexistent"}, "no health SQL found in /nonexistent"),
+        ({"sql_texts": {"overview": "SELECT 1"}}, "health SQL missing: hit_ratios"),
+    ],
+)
+def test_bad_input_is_rejected_before_contact(pg_db, kw, words):
+    with pytest.raises(vh.HealthError) as err:
+        vh.run_health(params_from_conninfo(pg_db), None, **{"sql_dir": SQL_DIR, **kw})
+    assert words in str(err.value)
+
+
+# -- the Ansible module ------------------------------------------------------------------------
+def module_args(pg_db, redis_server, tmp_path) -> dict:
+    return {
+        **params_from_conninfo(pg_db),
+        "redis": {"host": redis_server.host, "port": redis_server.port},
+        "sql": {f.stem: f.read_text() for f in SQL_DIR.glob("*.sql")},
+        "backup_status_dir": str(tmp_path),
+        "pgbackrest_cmd": "no-such-pgbackrest",
+        "host_label": "test",
+        "recommended_settings": {"work_mem": "64MB", "max_connections": 100},
+        "thresholds": {"backup_timers": {"crit": None}},
+    }
+
+
+def test_module_runs_through_ansible(pg_db, redis_server, tmp_path):
+    args = module_args(pg_db, redis_server, tmp_path)
+    res = run_module("vedfin_health", args)
+    assert not res["failed"], res.get("msg")
+    assert res["changed"] is False and res["report"]["host"] == "test"
+    assert "backup_full_age" in res["summary"]["crit"] and "pg_settings_drift" in res["summary"]["warn"]
+    assert len(res["checks"]) == len(vh.CHECKS)
+    check = run_module("vedfin_health", args, check=True)
+    assert not check["failed"] and check["changed"] is False and len(check["checks"]) == len(vh.CHECKS)
+    bad = run_module("vedfin_health", {**args, "include": ["pg_nope"]})
+    assert bad["failed"] and bad["msg"].startswith("vedfin_health: include: unknown check(s) pg_nope")
+
+
+def test_module_main_in_process(pg_db, redis_server, tmp_path, monkeypatch, capsys):
+    """main() in this process too, so that its lines count for coverage (ansible runs it zipped)."""
+    import importlib.util
+
+    import ansible.module_utils
+    from ansible.module_utils.testing import patch_module_args
+
+    # ansible.cfg's module_utils dir, as ansible-playbook would add it.
+    monkeypatch.setattr(
+        ansible.module_utils, "__path__", [*ansible.module_utils.__path__, str(ROOT / "module_utils")]
+    )
+    spec = importlib.util.spec_from_file_location(
+        "vedfin_health_library", ROOT / "library" / "vedfin_health.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def call(args):
+        with patch_module_args(args), pytest.raises(SystemExit):
+            module.main()
+        return json.loads(capsys.readouterr().out)
+
+    args = module_args(pg_db, redis_server, tmp_path)
+    ok = call({**args, "backup": False, "include": ["pg_version", "backup"]})
+    assert [c["name"] for c in ok["checks"]] == ["pg_version"] and not ok.get("failed")
+    bad = call({**args, "thresholds": {"pg_connections": {"warn": "x"}}})
+    assert bad["failed"] and "thresholds.pg_connections.warn must be a number" in bad["msg"]
