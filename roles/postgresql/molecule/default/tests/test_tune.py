@@ -1,9 +1,11 @@
 """playbooks/tune.yml against the converged host, run from verify.
 
 The tests run in file order (after test_postgresql.py) and build on each other: preview,
-a reload-only retune, a rejected candidate, then a restart-needing change first without and
-then with permission to restart. ansible-playbook runs with molecule's own environment and
-inventory (MOLECULE_INVENTORY_FILE), as converge did.
+a reload-only retune, a rejected candidate, then a restart-needing change: refused before
+any change because this host has no pgBackRest for the backup a restart needs, left
+pending without permission to restart, and applied with -e backup_skip=true.
+ansible-playbook runs with molecule's own environment and inventory
+(MOLECULE_INVENTORY_FILE), as converge did.
 """
 
 from __future__ import annotations
@@ -122,6 +124,21 @@ def test_rejected_candidate_leaves_server_on_previous_config(host):
     assert_row_survived(host)
 
 
+def test_restart_without_backup_tool_is_refused_before_any_change(host):
+    before = host.file(CONF).sha256sum
+    boot = started(host)
+    res = tune("-e", "postgresql_tune_workload=oltp", "-e", "postgresql_max_connections=120")
+    assert res.returncode != 0
+    out = " ".join((res.stdout + res.stderr).split())  # the callback wraps long messages
+    assert "A backup is needed first (the rollout restarts PostgreSQL for max_connections)" in out
+    assert "has no pgBackRest" in out
+    assert "-e backup_skip=true" in out
+    assert host.file(CONF).sha256sum == before
+    assert sql(host, "SHOW max_connections") == "100"
+    assert started(host) == boot
+    assert_row_survived(host)
+
+
 def test_restart_needed_but_not_allowed_is_reported(host):
     boot = started(host)
     # key=value extra vars arrive as strings: the role must cope (| int, | bool).
@@ -142,8 +159,10 @@ def test_restart_needed_but_not_allowed_is_reported(host):
 
 def test_restart_needed_and_allowed_restarts(host):
     boot = started(host)
-    res = tune("-e", "postgresql_tune_workload=oltp", "-e", "postgresql_max_connections=120")
+    extra = ["postgresql_tune_workload=oltp", "postgresql_max_connections=120", "backup_skip=true"]
+    res = tune(*[arg for pair in zip(["-e"] * 3, extra, strict=True) for arg in pair])
     assert res.returncode == 0, res.stdout[-3000:]
+    assert "WARNING: backup skipped by -e backup_skip=true" in res.stdout
     assert sql(host, "SHOW max_connections") == "120"
     assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
     assert started(host) != boot
