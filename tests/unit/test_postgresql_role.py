@@ -93,3 +93,18 @@ def test_bad_vars_scenario_has_at_least_ten_cases():
     cases = plays[0]["vars"]["__cases"]
     assert len(cases) >= 10
     assert all(case["expect"] for case in cases)
+
+
+def test_replication_is_off_by_default_and_its_settings_are_role_owned(role_vars):
+    """Single-host behaviour stays unchanged; the standby settings come from role variables only."""
+    defaults = load("defaults/main.yml")
+    assert defaults["postgresql_replication_enabled"] is False
+    assert defaults["postgresql_replica_reclone"] is False
+    for name in ("max_slot_wal_keep_size", "hot_standby_feedback", "max_standby_streaming_delay"):
+        assert role_vars["__postgresql_role_owned"][name] == f"postgresql_{name}"
+
+
+def test_bad_vars_scenario_covers_replication():
+    plays = load("molecule/bad_vars/converge.yml")
+    names = [case["name"] for case in plays[0]["vars"]["__cases"]]
+    assert sum("replication" in name or "standby" in name for name in names) >= 3
