@@ -6,16 +6,21 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAGE := tools/stage.sh
 # Roles with a molecule directory, and every scenario of each.
-# Data scale for make demo: demo | staging | large (DOMAIN.md presets).
+# Data scale for make demo/bench: demo | staging | large (DOMAIN.md presets).
 SCALE ?= demo
+# More options for the vedops targets, e.g. VEDOPS_ARGS="-i inventories/staging --check".
+VEDOPS_ARGS ?=
 MOLECULE_ROLES ?= $(patsubst roles/%/molecule,%,$(wildcard roles/*/molecule))
+# Three-host scenarios: their own target (about 15-30 min on 2 cores), outside `make test`'s budget.
+MOLECULE_MULTIHOST := postgresql/replication
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help demo test lint pytest molecule image deps venv lock clean bench-seed erd
+.PHONY: help demo bench health backup restore-verify test lint lint-code lint-migrations erd-check pytest \
+	molecule molecule-replication image deps venv lock clean bench-seed erd
 
 help: ## List targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 deps: ## Install system packages (podman, runc, debootstrap, PostgreSQL 15, Redis) and configure podman
 	@$(STAGE) deps tools/install_system_deps.sh
@@ -36,16 +41,20 @@ lock: ## Re-resolve requirements.in into requirements.txt
 image: deps ## Build the Debian 12 systemd test-host image (reused when present)
 	@$(STAGE) image bash molecule/image/build.sh
 
-demo: deps venv image ## Provision the local disposable VPS "vps1" and converge site.yml on it
-	@rm -f reports/stage-times.tsv
-	@$(STAGE) vps-up tools/local_vps.sh up
-	@$(STAGE) site $(BIN)/ansible-playbook -i inventories/local playbooks/site.yml -e scale=$(SCALE)
-	@$(STAGE) bench $(BIN)/ansible-playbook -i inventories/local playbooks/bench.yml -e scale=$(SCALE)
-	@echo; echo "Demo host: ssh -i .local/ssh/id_ed25519 -p 2222 ops@127.0.0.1   (make clean removes it)"
-	@echo "NocoDB:    ssh -i .local/ssh/id_ed25519 -p 2222 -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
-	@echo "           then http://127.0.0.1:8080/dashboard (admin: admin@vedfin.local, password in .local/secrets/nocodb_admin)"
-	@echo "Benchmark report: $(CURDIR)/reports/bench-vps1.html (JSON beside it)"
-	@echo "Stage times (s):"; column -t reports/stage-times.tsv
+demo: deps venv image ## Local VPS "vps1": converge site.yml, bench, health, backup + restore-verify, summary
+	@$(PY) -m vedops demo --scale $(SCALE)
+
+bench: venv ## Benchmark the analytics queries on the inventory's hosts (reports/bench-*.html)
+	@$(PY) -m vedops bench --scale $(SCALE) $(VEDOPS_ARGS)
+
+health: venv ## Health checks, JSON + Markdown + HTML dashboard (reports/health-*.html)
+	@$(PY) -m vedops health $(VEDOPS_ARGS)
+
+backup: venv ## On-demand pgBackRest backup (VEDOPS_ARGS="-e backup_type=diff")
+	@$(PY) -m vedops backup $(VEDOPS_ARGS)
+
+restore-verify: venv ## Restore the latest backup into a scratch instance and verify it
+	@$(PY) -m vedops restore-verify $(VEDOPS_ARGS)
 
 test: deps venv image ## Lint, pytest (real PostgreSQL/Redis), every molecule scenario
 	@rm -f reports/stage-times.tsv
@@ -54,25 +63,37 @@ test: deps venv image ## Lint, pytest (real PostgreSQL/Redis), every molecule sc
 	@$(STAGE) molecule $(MAKE) --no-print-directory molecule
 	@echo; echo "Stage times (s):"; column -t reports/stage-times.tsv
 
-lint: venv ## yamllint, ansible-lint (production profile), ruff, migration safety lint
+lint: lint-code lint-migrations erd-check ## yamllint, ansible-lint, ruff, migration lint, ERD drift check
+
+# The parts of lint, each its own CI step.
+lint-code: venv
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint -q
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-migrations: venv
 	$(PY) tools/migration_lint.py sql/migrations
+
+erd-check: venv
 	$(PY) tools/erd.py --throwaway --out docs/schema --check
 
-pytest: venv ## Unit + integration tests against throwaway PostgreSQL 15 and Redis servers
-	$(BIN)/pytest -q
+pytest: venv ## Unit + integration tests (real PostgreSQL 15 / Redis), coverage gate (pyproject.toml)
+	$(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
 
-molecule: venv image ## molecule test for every scenario of every role
+molecule: venv image ## molecule test for every scenario of every role (except the multi-host ones)
 	@set -e; for role in $(MOLECULE_ROLES); do \
 	  for scen in roles/$$role/molecule/*/; do \
 	    scen=$$(basename $$scen); \
+	    [[ " $(MOLECULE_MULTIHOST) " == *" $$role/$$scen "* ]] && continue; \
 	    (cd roles/$$role && MOLECULE_ROLE=$$role $(CURDIR)/$(STAGE) "molecule $$role/$$scen" \
 	      $(CURDIR)/$(BIN)/molecule test -s $$scen); \
 	  done; \
 	done
+
+molecule-replication: venv image ## Three-host scenario: streaming replica, Redis replica, faults, promotion drill
+	cd roles/postgresql && MOLECULE_ROLE=postgresql $(CURDIR)/$(STAGE) "molecule postgresql/replication" \
+	  $(CURDIR)/$(BIN)/molecule test -s replication
 
 erd: venv ## Regenerate docs/schema/erd-*.md from a throwaway PostgreSQL (sql/schema + sql/migrations)
 	$(PY) tools/erd.py --throwaway --out docs/schema

@@ -1,0 +1,5 @@
+import sys
+
+from vedops.cli import main
+
+sys.exit(main())
