@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import sys
 import uuid
 from pathlib import Path
@@ -17,6 +19,31 @@ for sub in ("module_utils", "filter_plugins", "test_plugins", "tools", "tests"):
         sys.path.insert(0, path)
 
 from servers import destroy_postgres, destroy_redis, start_postgres, start_redis  # noqa: E402
+
+
+class _ModuleUtilsAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``ansible.module_utils.vedfin_x`` (how the modules import it) is the same module object as
+    plain ``vedfin_x`` (how tests and tools import it). Without this, a test that runs a module
+    in-process would load a second copy, and an exception class from one copy would not match
+    the other's ``except``/``pytest.raises``."""
+
+    PREFIX = "ansible.module_utils."
+
+    def find_spec(self, fullname, path=None, target=None):
+        name = fullname.removeprefix(self.PREFIX)
+        ours = name.startswith("vedfin_") and (ROOT / "module_utils" / f"{name}.py").exists()
+        if name != fullname and ours:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module(spec.name.removeprefix(self.PREFIX))
+
+    def exec_module(self, module):
+        """Already executed by its plain import."""
+
+
+sys.meta_path.insert(0, _ModuleUtilsAlias())
 
 
 @pytest.fixture(scope="session")

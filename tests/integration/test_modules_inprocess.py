@@ -19,7 +19,6 @@ import runpy
 import uuid
 from pathlib import Path
 
-import ansible.module_utils
 import pg_tune
 import psycopg
 import pytest
@@ -29,10 +28,8 @@ from ansible.module_utils.testing import patch_module_args
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
-# ``from ansible.module_utils.vedfin_x import ...`` in the modules finds the repo's files, as
-# ansible.cfg's module_utils setting does for AnsiballZ.
-if str(ROOT / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(ROOT / "module_utils"))
+# ``from ansible.module_utils.vedfin_x import ...`` in the modules resolves to the repo's files
+# (tests/conftest.py aliases them), as ansible.cfg's module_utils setting does for AnsiballZ.
 
 PROFILE = {
     "total_memory_mb": 4096,
