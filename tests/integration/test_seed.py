@@ -16,6 +16,7 @@ import pytest
 import vedfin_migrate
 import vedfin_seed as vs
 from ansible_run import run_module
+from test_rollups import COUNTERS
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,23 +100,13 @@ def _migrate(info):
     return info
 
 
-# Every rollup table, ordered by its primary key.
+# Every rollup table, ordered by its primary key: those of 0003/0004, then 0006's counters.
 ROLLUPS = {
     "ops.activity_15m": '"bucket", "userId", "sessionId"',
     "ops.user_session": '"userId", "sessionId"',
     "ops.course_path_session": '"slug", "sessionId"',
     "ops.enrollment": '"userId", "courseId"',
-    "ops.user_activity": '"userId"',
-    "ops.course_path_stats": '"slug"',
-    "ops.user_day": '"day", "userId"',
-    "ops.session_day": '"day", "sessionId"',
-    "ops.user_month": '"month", "userId"',
-    "ops.session_month": '"month", "sessionId"',
-    "ops.day_stats": '"day"',
-    "ops.month_stats": '"month"',
-    "ops.user_course_progress": '"userId", "courseId"',
-    "ops.user_progress": '"userId"',
-    "ops.course_progress": '"courseId"',
+    **COUNTERS,
 }
 
 
