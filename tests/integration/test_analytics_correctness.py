@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import vedfin_analytics as va
-import vedfin_migrate
 import vedfin_seed
+from app_db import create_app_db, drop_app_db
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,21 +28,10 @@ ZONES = ("UTC", "Asia/Ho_Chi_Minh", "America/New_York", "Asia/Kolkata", "Asia/Ka
 
 # -- helpers --------------------------------------------------------------------------------
 def new_db(pg_server, *, seed: bool) -> dict:
-    name = f"a_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = pg_server.conninfo(name)
-    with psycopg.connect(**info, autocommit=True) as conn:
-        conn.execute((ROOT / "sql" / "schema" / "001_app_schema.sql").read_text())
-        vedfin_migrate.apply(conn, MIGRATIONS)
-    if seed:
-        vedfin_seed.seed(params_from_conninfo(info), preset="demo", seed=1)
-    return info
+    return create_app_db(pg_server, {"preset": "demo", "seed": 1} if seed else None)
 
 
-def drop_db(pg_server, info: dict) -> None:
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{info["dbname"]}" WITH (FORCE)')
+drop_db = drop_app_db
 
 
 def both(conn, name: str, params: dict | None = None) -> list[dict]:

@@ -4,7 +4,6 @@ against real PostgreSQL 15 and Redis with a small seeded data set; tiny iteratio
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pg_tune
@@ -12,10 +11,9 @@ import psycopg
 import pytest
 import vedfin_analytics as va
 import vedfin_bench as vb
-import vedfin_migrate
 import vedfin_report as vr
-import vedfin_seed
 from ansible_run import run_module
+from app_db import create_app_db, drop_app_db
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,17 +33,9 @@ PROFILE = {
 @pytest.fixture(scope="module")
 def bench_db(pg_server):
     """A database with the app schema, the ops migrations and a small deterministic seed."""
-    name = f"b_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = pg_server.conninfo(name)
-    with psycopg.connect(**info, autocommit=True) as conn:
-        conn.execute((ROOT / "sql" / "schema" / "001_app_schema.sql").read_text())
-        vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
-    vedfin_seed.seed(params_from_conninfo(info), seed=3, **SMALL)
+    info = create_app_db(pg_server, {"seed": 3, **SMALL})
     yield info
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_app_db(pg_server, info)
 
 
 @pytest.fixture(scope="module")

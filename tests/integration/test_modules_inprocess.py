@@ -22,9 +22,8 @@ from pathlib import Path
 import pg_tune
 import psycopg
 import pytest
-import vedfin_migrate
-import vedfin_seed
 from ansible.module_utils.testing import patch_module_args
+from app_db import create_app_db, drop_app_db
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,17 +169,9 @@ def test_erd_write_diff_and_errors(schema_db, tmp_path):
 # -- vedfin_bench ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bench_db(pg_server):
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = pg_server.conninfo(name)
-    with psycopg.connect(**info, autocommit=True) as conn:
-        conn.execute((ROOT / "sql" / "schema" / "001_app_schema.sql").read_text())
-        vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
-    vedfin_seed.seed(params_from_conninfo(info), seed=2, **SMALL)
+    info = create_app_db(pg_server, {"seed": 2, **SMALL})
     yield info
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_app_db(pg_server, info)
 
 
 def _bench_args(info, tmp_path, **extra):

@@ -1,0 +1,33 @@
+"""Throwaway app databases on the session PostgreSQL server: the reference app schema plus the
+ops migrations, optionally seeded (shared by the integration tests that need the schema)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+import vedfin_migrate
+import vedfin_seed
+from vedfin_pg import params_from_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app_db(pg_server, seed_args: dict | None = None) -> dict:
+    """A new database with sql/schema + sql/migrations, seeded with ``seed_args`` when given."""
+    name = f"a_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    info = pg_server.conninfo(name)
+    with psycopg.connect(**info, autocommit=True) as conn:
+        conn.execute((ROOT / "sql" / "schema" / "001_app_schema.sql").read_text())
+        vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
+    if seed_args:
+        vedfin_seed.seed(params_from_conninfo(info), **seed_args)
+    return info
+
+
+def drop_app_db(pg_server, info: dict) -> None:
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{info["dbname"]}" WITH (FORCE)')
