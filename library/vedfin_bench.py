@@ -25,6 +25,13 @@ description:
     self-contained HTML report (charts as inline PNG data URIs) to O(output_html) on the host.
   - Reads the database only (plus session-level C(set_config)); Redis keys are written under
     C(ved:bench:<run id>:) and deleted at the end.
+  - Replica mode (O(read_dsn) set) - every analytics read (all variants, the parameter picks,
+    the mixed workload, single-flight, EXPLAIN, SHOW, pg_stat_statements) goes to the hot
+    standby O(read_dsn), while the module's own connection (the primary) gets a bounded write
+    load (O(write_load_rate) rows/s into the scratch table C(ops.bench_write_load), created at
+    the start and dropped at the end, also on error) and replication lag is sampled from
+    C(pg_stat_replication) every O(lag_sample_interval) seconds. The result then has a
+    C(replication) key (read target, write load, lag percentiles and series).
 version_added: "1.0.0"
 author: ved-db-ops
 requirements:
@@ -79,6 +86,30 @@ options:
     type: str
     default: demo
     choices: [demo, staging, large]
+  read_dsn:
+    description:
+      - libpq connection string (V(host=... port=... dbname=... user=... password=...)) or
+        URL (V(postgresql://user:secret@host:5432/db)) of a hot standby of the primary that
+        the module's own connection reaches. Turns on the replica mode (see description).
+        Its C(dbname) and C(connect_timeout) default to O(db) and O(connect_timeout).
+      - The standby must be in recovery (C(pg_is_in_recovery())) and the module's connection
+        must not be; either mistake fails before anything is written. The password never
+        appears in the result or in error messages.
+      - The lag columns of C(pg_stat_replication) are visible to superusers and members of
+        C(pg_monitor) only; use such a login (e.g. postgres over the Unix socket) for the
+        module's own connection.
+    type: str
+  write_load_rate:
+    description: Replica mode only - rows per second inserted on the primary during the
+      measured run (10 commits per second, about 200-byte rows); V(0) measures lag without
+      a write load. 0..100000.
+    type: int
+    default: 1000
+  lag_sample_interval:
+    description: Replica mode only - seconds between two replication lag samples on the
+      primary (0.05..60).
+    type: float
+    default: 0.5
   tz:
     description: Reporting time zone passed to the queries (IANA name).
     type: str
@@ -147,6 +178,21 @@ EXAMPLES = r"""
 - name: Show the summary table
   ansible.builtin.debug:
     msg: "{{ bench.summary.split('\n') }}"
+
+- name: Analytics on the hot standby while the primary takes 1000 rows/s
+  become: true
+  become_user: postgres
+  vedfin_bench:
+    login_unix_socket: /var/run/postgresql
+    db: vedfin
+    read_dsn: "host=10.0.0.12 port=5432 user=analytics password='{{ vault_analytics_password }}'"
+    write_load_rate: 1000
+    lag_sample_interval: 0.5
+    sql_dir: /var/lib/ved-db-ops/sql/analytics
+    output_json: /var/lib/ved-db-ops/reports/bench.json
+  async: 1800
+  poll: 15
+  register: bench_replica
 """
 
 RETURN = r"""
@@ -221,11 +267,28 @@ output_html:
   returned: when O(output_html) is set and not in check mode
   type: str
   sample: /var/lib/ved-db-ops/reports/bench.html
+replication:
+  description:
+    - Replica mode result, V(null) without O(read_dsn). C(read_target) (host, port, dbname,
+      in_recovery; never the password), C(write_load) (table, rate_target, rows, seconds,
+      rows_per_s, error), C(lag) (samples, standbys, bytes and seconds p50/p95/max,
+      slot_retained_bytes_max, interval_s, error) and C(series) (C([t, lag_bytes, lag_seconds])
+      per sample, at most 2000 points).
+  returned: success, not in check mode
+  type: dict
+  sample: {"read_target": {"host": "10.0.0.12", "port": 5432, "dbname": "vedfin", "in_recovery": true},
+           "write_load": {"table": "ops.bench_write_load", "rate_target": 1000, "rows": 23982,
+                          "seconds": 24.062, "rows_per_s": 996.7, "error": null},
+           "lag": {"samples": 121, "standbys": 1, "bytes": {"p50": 240.0, "p95": 41168.0, "max": 73784.0},
+                   "seconds": {"p50": 0.214, "p95": 0.234, "max": 0.251},
+                   "slot_retained_bytes_max": 40960.0, "interval_s": 0.2, "error": null},
+           "series": [[0.0, 19880.0, 0.0], [0.2, 0.0, 0.004]]}
 preflight:
-  description: What the check-mode pre-flight found (server_version, database, redis).
+  description: What the check-mode pre-flight found (server_version, database, redis, and the
+    read_target in replica mode).
   returned: in check mode
   type: dict
-  sample: {"server_version": "15.14", "database": "vedfin", "redis": "PONG"}
+  sample: {"server_version": "15.14", "database": "vedfin", "redis": "PONG", "read_target": null}
 """
 
 import json
@@ -237,6 +300,7 @@ from ansible.module_utils.vedfin_analytics import set_sql_dir
 from ansible.module_utils.vedfin_bench import (
     BenchError,
     check_target,
+    parse_dsn,
     run_bench,
     validate_options,
 )
@@ -258,6 +322,12 @@ def _has(lib: str) -> bool:
     return True
 
 
+def _scrub(text: str, read_target: dict | None) -> str:
+    """no_log masks read_dsn as a whole; a message may still quote its password alone."""
+    secret = (read_target or {}).get("password")
+    return text.replace(secret, "********") if secret else text
+
+
 def main():
     argument_spec = pg_connection_argument_spec()
     argument_spec.update(
@@ -270,6 +340,9 @@ def main():
         max_requests=dict(type="int", default=100000),
         scale=dict(type="str", default="demo", choices=["demo", "staging", "large"]),
         tz=dict(type="str", default="UTC"),
+        read_dsn=dict(type="str", no_log=True),
+        write_load_rate=dict(type="int", default=1000),
+        lag_sample_interval=dict(type="float", default=0.5),
         tuned_settings=dict(type="dict", default={}),
         seed=dict(type="int", default=1),
         statement_timeout=dict(type="int", default=300000),
@@ -290,6 +363,7 @@ def main():
     target = connection_kwargs(p)
     tuned = {str(k): str(v) for k, v in (p["tuned_settings"] or {}).items()}
     check_sql = True
+    read_target = None
     try:
         if p["sql_dir"] and module.check_mode and not os.path.isdir(p["sql_dir"]):
             # In --check the playbook's copy task does not create it: warn, check the rest.
@@ -306,10 +380,16 @@ def main():
             time_budget=p["time_budget"],
             scale=p["scale"],
             tz=p["tz"],
+            write_load_rate=p["write_load_rate"],
+            lag_sample_interval=p["lag_sample_interval"],
         )
+        if p["read_dsn"]:
+            inherited = {k: target[k] for k in ("dbname", "connect_timeout") if k in target}
+            read_target = parse_dsn(p["read_dsn"], defaults=inherited)
         if module.check_mode:
             module.exit_json(
-                changed=False, preflight=check_target(target, p["redis_url"], p["tz"], check_sql)
+                changed=False,
+                preflight=check_target(target, p["redis_url"], p["tz"], check_sql, read_target=read_target),
             )
         result = run_bench(
             target,
@@ -325,13 +405,17 @@ def main():
             seed=p["seed"],
             time_budget=p["time_budget"],
             statement_timeout_ms=p["statement_timeout"],
+            read_target=read_target,
+            write_load_rate=p["write_load_rate"],
+            lag_sample_interval=p["lag_sample_interval"],
         )
         summary = summary_table(result)
     except (BenchError, VedfinError) as exc:
-        module.fail_json(msg=f"vedfin_bench: {exc}")
+        module.fail_json(msg=_scrub(f"vedfin_bench: {exc}", read_target))
     except Exception as exc:  # noqa: BLE001 - report any database/Redis error with its cause
         module.fail_json(
-            msg="vedfin_bench failed: {}".format(" ".join(str(exc).split())), exception=traceback.format_exc()
+            msg=_scrub("vedfin_bench failed: {}".format(" ".join(str(exc).split())), read_target),
+            exception=_scrub(traceback.format_exc(), read_target),
         )
     out = {}
     try:
@@ -355,6 +439,7 @@ def main():
         aggregate=result["aggregate"],
         mixed=mixed,
         single_flight=result["single_flight"],
+        replication=result["replication"],
         settings={k: result["settings"][k] for k in ("tuned_source", "compared", "skipped")},
         schema_version=result["schema_version"],
         duration_s=result["duration_s"],

@@ -22,8 +22,15 @@ form with a plan walk (Seq Scan on "BehaviorLog" in a time-bounded query is flag
 against the targets of :data:`TARGETS`.  The result is one JSON-safe dict described key by
 key in docs/BENCHMARK.md (``schema_version`` :data:`SCHEMA_VERSION`).
 
+*Replica mode* (``read_target``, a hot standby): every read above goes to the standby, while
+``target`` (the primary) gets a bounded write load into the scratch table
+:data:`WRITE_LOAD_TABLE` and a sampler records replication lag (bytes and seconds) during the
+measured run; the result's ``replication`` key holds both (:class:`WriteLoad`, :class:`LagSampler`,
+:func:`lag_summary`).
+
 Every loop is bounded in count and in time; the only traffic goes to the given PostgreSQL and
-Redis servers.  The database is only read (plus the session-level ``set_config`` calls);
+Redis servers.  The database is only read (plus the session-level ``set_config`` calls and, in
+replica mode, the scratch table on the primary, dropped at the end);
 Redis keys live under ``ved:bench:{run_id}:`` (allowed by the app ACL ``~ved:*``), expire on
 their TTL and are deleted at the end (best effort).
 
@@ -139,7 +146,18 @@ LIMITS = {
     "duration": (0.1, 86_400.0),
     "max_requests": (1, 10_000_000),
     "time_budget": (0.1, 86_400.0),
+    "write_load_rate": (0, 100_000),
+    "lag_sample_interval": (0.05, 60.0),
 }
+# Replica mode: the primary's scratch table (a logged table, so it makes WAL), commits per
+# second of the write load, and the most points kept in ``replication.series`` (the stats use
+# every sample).
+WRITE_LOAD_TABLE = "ops.bench_write_load"
+WRITE_LOAD_COMMITS_PER_S = 10
+LAG_SERIES_MAX = 2000
+# Seconds a background thread may take to finish after it is told to stop; its statements
+# have this statement_timeout too, so a stuck one cannot hold the run.
+THREAD_STOP_S = 10.0
 
 
 class BenchError(VedfinError):
@@ -424,6 +442,220 @@ def redact_url(url: str | None) -> str | None:
     return f"{scheme}://{user + ':' if user else ''}***@{hostpart}"
 
 
+# -- replica mode ----------------------------------------------------------------------------
+def parse_dsn(dsn: str, option: str = "read_dsn", defaults: dict | None = None) -> dict:
+    """libpq keywords (``host=... port=...``) or URL (``postgresql://...``) -> dict of keywords,
+    on top of ``defaults`` (the module passes its own ``dbname`` and ``connect_timeout``).
+
+    A dict is what every connection of the run takes (a URL cannot get ``options`` appended);
+    the parser's own message may quote the string, password included, so it is not shown."""
+    if not HAS_PSYCOPG:
+        raise BenchError("the Python library psycopg (version 3) is required but not installed")
+    try:
+        out = psycopg.conninfo.conninfo_to_dict(str(dsn))
+    except psycopg.Error:
+        raise BenchError(
+            f"{option} is not a valid libpq connection string (keywords or postgresql:// URL)"
+        ) from None
+    return {**(defaults or {}), **{k: v for k, v in out.items() if v is not None}}
+
+
+def describe_conn(conn, in_recovery) -> dict:
+    """host (or socket directory), port, dbname of an open connection: never the password."""
+    info = conn.info
+    return {"host": info.host, "port": int(info.port), "dbname": info.dbname, "in_recovery": in_recovery}
+
+
+def check_roles(primary_conn, read_conn) -> dict:
+    """Replica mode needs the module's connection on a primary and ``read_dsn`` on a hot
+    standby; raises BenchError naming the one that is not.  Returns the read target."""
+    if _scalar(primary_conn, "SELECT pg_is_in_recovery()"):
+        where = describe_conn(primary_conn, True)
+        raise BenchError(
+            f"the module's connection ({where['host']}:{where['port']}) is a standby (in recovery); "
+            "with read_dsn set it must reach the primary, which takes the write load"
+        )
+    target = describe_conn(read_conn, bool(_scalar(read_conn, "SELECT pg_is_in_recovery()")))
+    if not target["in_recovery"]:
+        raise BenchError(
+            f"read_dsn ({target['host']}:{target['port']}/{target['dbname']}) is not a hot standby: "
+            "pg_is_in_recovery() is false there; point it at a streaming replica"
+        )
+    return target
+
+
+def _connect_read(read_target, application_name, statement_timeout_ms=None):
+    try:
+        return _connect(read_target, application_name, statement_timeout_ms)
+    except BenchError as exc:
+        raise BenchError(f"read_dsn: {exc}") from None
+
+
+class WriteLoad:
+    """Background thread inserting ``rate`` rows/s into :data:`WRITE_LOAD_TABLE` on the primary,
+    in :data:`WRITE_LOAD_COMMITS_PER_S` commits per second (autocommit, ~200-byte payload).
+
+    Rows due are computed from the elapsed time, so a slow commit is caught up (at most one
+    second of rows per batch).  An error stops the thread and is reported, not raised."""
+
+    INSERT = (
+        f"INSERT INTO {WRITE_LOAD_TABLE} (payload) "
+        "SELECT repeat(md5(random()::text || g::text), 6) FROM generate_series(1, %s) AS g"
+    )
+
+    def __init__(self, target, rate: int):
+        self.rate = int(rate)
+        self.rows = 0
+        self.error = None
+        self._conn = _connect(target, "ved-db-ops bench write load", int(THREAD_STOP_S * 1000))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-write-load", daemon=True)
+        self._t0 = self._t1 = None
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self._thread.start()
+
+    def _run(self) -> None:
+        tick = 1.0 / WRITE_LOAD_COMMITS_PER_S
+        try:
+            while not self._stop.is_set():
+                due = min(int(self.rate * (time.monotonic() - self._t0)) - self.rows, self.rate)
+                if due > 0:
+                    self._conn.execute(self.INSERT, [due])
+                    self.rows += due
+                self._stop.wait(tick)
+        except Exception as exc:  # noqa: BLE001 - reported in the result
+            self.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+
+    def stop(self) -> dict:
+        if self._t1 is None:
+            self._stop.set()
+            if self._thread.is_alive():
+                self._thread.join(THREAD_STOP_S)
+            self._t1 = time.monotonic()
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        seconds = (self._t1 - self._t0) if self._t0 is not None else 0.0
+        return {
+            "table": WRITE_LOAD_TABLE,
+            "rate_target": self.rate,
+            "rows": self.rows,
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(self.rows / seconds, 1) if seconds > 0 else None,
+            "error": self.error,
+        }
+
+
+LAG_SQL = (
+    "SELECT count(r.pid), "
+    "max(pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)), "
+    "max(COALESCE(EXTRACT(epoch FROM r.replay_lag), 0)), "
+    "(SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)) "
+    " FROM pg_replication_slots s WHERE s.slot_type = 'physical') "
+    "FROM pg_stat_replication r WHERE r.state IS DISTINCT FROM 'backup'"
+)
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+class LagSampler:
+    """Background thread sampling :data:`LAG_SQL` on the primary every ``interval`` seconds:
+    per sample (seconds since start, max lag bytes, max lag seconds over the standbys, number
+    of standbys, max WAL retained by a physical slot)."""
+
+    def __init__(self, target, interval: float):
+        self.interval = float(interval)
+        self.samples: list[tuple] = []
+        self.error = None
+        self._conn = _connect(target, "ved-db-ops bench lag sampler", int(THREAD_STOP_S * 1000))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-lag-sampler", daemon=True)
+        self._stopped = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        try:
+            while True:
+                n, lag_b, lag_s, slot_b = self._conn.execute(LAG_SQL).fetchone()
+                t = time.monotonic() - t0
+                self.samples.append((t, _num(lag_b), _num(lag_s), int(n), _num(slot_b)))
+                # next tick on the fixed grid, so a slow query does not stretch the interval
+                if self._stop.wait(self.interval - (time.monotonic() - t0) % self.interval):
+                    return
+        except Exception as exc:  # noqa: BLE001 - reported in the result
+            self.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+
+    def stop(self) -> dict:
+        if not self._stopped:
+            self._stopped = True
+            self._stop.set()
+            if self._thread.is_alive():
+                self._thread.join(THREAD_STOP_S)
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        out = lag_summary(self.samples)
+        out["interval_s"] = self.interval
+        out["error"] = self.error
+        return out
+
+
+def _dist(values) -> dict:
+    s = sorted(v for v in values if v is not None)
+    return {"p50": _r(percentile(s, 50)), "p95": _r(percentile(s, 95)), "max": _r(s[-1] if s else None)}
+
+
+def lag_summary(samples, max_points: int = LAG_SERIES_MAX) -> dict:
+    """Lag statistics of :class:`LagSampler` samples ``(t, bytes, seconds, standbys, slot_bytes)``.
+
+    ``bytes``/``seconds``: p50/p95/max over the samples that saw a standby; ``standbys``: the
+    most seen at once; ``series``: ``[t, bytes, seconds]``, thinned to at most ``max_points``
+    evenly spaced samples (the stats use all of them)."""
+    step = max(1, math.ceil(len(samples) / max_points))
+    slots = [s[4] for s in samples if s[4] is not None]
+    return {
+        "samples": len(samples),
+        "standbys": max((s[3] for s in samples), default=0),
+        "bytes": _dist(s[1] for s in samples),
+        "seconds": _dist(s[2] for s in samples),
+        "slot_retained_bytes_max": _r(max(slots), 0) if slots else None,
+        "series": [[_r(t), _r(b, 0), _r(sec)] for t, b, sec, _n, _slot in samples[::step]],
+    }
+
+
+def create_write_load_table(primary_conn) -> None:
+    primary_conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {WRITE_LOAD_TABLE} ("
+        "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        "created_at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"
+    )
+
+
+def stop_replication(sampler, load, read_target: dict) -> dict:
+    """Stop both threads (bounded; ``load`` is None when the rate is 0) and build the
+    ``replication`` result."""
+    write = (
+        load.stop()
+        if load is not None
+        else {
+            "table": WRITE_LOAD_TABLE,
+            "rate_target": 0,
+            "rows": 0,
+            "seconds": 0.0,
+            "rows_per_s": None,
+            "error": None,
+        }
+    )
+    lag = sampler.stop()
+    series = lag.pop("series")
+    return {"read_target": read_target, "write_load": write, "lag": lag, "series": series}
+
+
 def _require_sql(names) -> None:
     problems = check_sql_forms(names)
     if problems:
@@ -679,6 +911,17 @@ def stat_statements(conn, limit: int = 10) -> dict:
         ).fetchall()
     except psycopg.Error as exc:
         return {"available": False, "version": version, "note": " ".join(str(exc).split())[:300], "top": []}
+    # Other users' statements read "<insufficient privilege>" without pg_read_all_stats (e.g.
+    # a read-only login on a standby in replica mode): a top 10 of blanks is not worth showing.
+    hidden = sum(1 for r in rows if r[5] == "<insufficient privilege>")
+    if hidden:
+        return {
+            "available": False,
+            "version": version,
+            "note": f"{hidden} of the top {len(rows)} statements are hidden from this login "
+            "(it needs pg_read_all_stats)",
+            "top": [],
+        }
     cols = ("queryid", "calls", "total_exec_time_ms", "mean_exec_time_ms", "rows", "query")
     return {
         "available": True,
@@ -943,7 +1186,17 @@ def _int_in(name, value):
 
 
 def validate_options(
-    *, iterations, warmup, concurrency, duration, max_requests, time_budget, scale, tz
+    *,
+    iterations,
+    warmup,
+    concurrency,
+    duration,
+    max_requests,
+    time_budget,
+    scale,
+    tz,
+    write_load_rate=1000,
+    lag_sample_interval=0.5,
 ) -> None:
     for key, val in (
         ("iterations", iterations),
@@ -952,6 +1205,8 @@ def validate_options(
         ("duration", duration),
         ("max_requests", max_requests),
         ("time_budget", time_budget),
+        ("write_load_rate", write_load_rate),
+        ("lag_sample_interval", lag_sample_interval),
     ):
         _int_in(key, val)
     if scale not in TARGETS:
@@ -962,10 +1217,19 @@ def validate_options(
         raise BenchError(f"tz: {exc}") from None
 
 
-def check_target(target, redis_url=None, tz="UTC", check_sql: bool = True) -> dict:
+def check_target(target, redis_url=None, tz="UTC", check_sql: bool = True, read_target=None) -> dict:
     """Cheap pre-flight (check mode): connect, server version, schema and rollups present,
-    SQL files readable, Redis PING.  Raises BenchError on the first blocking problem."""
-    with _connect(target, "ved-db-ops bench check") as conn:
+    SQL files readable, Redis PING; with ``read_target`` also that ``target`` is a primary and
+    ``read_target`` a hot standby (whose schema is then the one checked).  Raises BenchError on
+    the first blocking problem."""
+    replica = None
+    if read_target is not None:
+        with (
+            _connect(target, "ved-db-ops bench check") as primary,
+            _connect_read(read_target, "ved-db-ops bench check") as standby,
+        ):
+            replica = check_roles(primary, standby)
+    with _connect(read_target or target, "ved-db-ops bench check") as conn:
         version = _scalar(conn, "SHOW server_version")
         missing = [
             t
@@ -977,7 +1241,7 @@ def check_target(target, redis_url=None, tz="UTC", check_sql: bool = True) -> di
         db = _scalar(conn, "SELECT current_database()")
     if check_sql:
         _require_sql(va.QUERIES)
-    out = {"server_version": version, "database": db, "redis": None}
+    out = {"server_version": version, "database": db, "redis": None, "read_target": replica}
     if redis_url:
         import redis
 
@@ -1011,11 +1275,17 @@ def run_bench(
     cache_ttl: float = 900.0,
     queries=None,
     progress=None,
+    read_target=None,
+    write_load_rate: int = 1000,
+    lag_sample_interval: float = 0.5,
 ) -> dict:
     """Run the whole benchmark; returns the result dict (docs/BENCHMARK.md).
 
     ``target``: libpq DSN or dict of libpq keywords.  ``redis_url``: None runs without the
     cache (cached variant, single-flight and hit-rate checks are then reported as skipped).
+    ``read_target`` (dict of libpq keywords, :func:`parse_dsn`): replica mode - every read goes
+    there (a hot standby), ``target`` must be the primary and gets the write load
+    (``write_load_rate`` rows/s, 0 = none) while lag is sampled every ``lag_sample_interval`` s.
     ``time_budget``: seconds per query for its warm-up + measured iterations.
     ``progress(msg)``: optional callback for log lines.
     """
@@ -1028,6 +1298,8 @@ def run_bench(
         time_budget=time_budget,
         scale=scale,
         tz=tz,
+        write_load_rate=write_load_rate,
+        lag_sample_interval=lag_sample_interval,
     )
     say = progress or (lambda msg: None)
     started = time.monotonic()
@@ -1038,11 +1310,23 @@ def run_bench(
         raise BenchError(f"unknown queries: {', '.join(unknown)}; allowed: {', '.join(va.QUERIES)}")
 
     _require_sql(names)
-    conn = _connect(target, "ved-db-ops bench", statement_timeout_ms)
-    conn_default = _connect(target, "ved-db-ops bench default", statement_timeout_ms)
-    conn_tuned = _connect(target, "ved-db-ops bench tuned", statement_timeout_ms)
+    # replica mode: both roles are checked before anything is created or measured
+    primary = replica = None
+    reads = target
+    if read_target is not None:
+        reads = read_target
+        primary = _connect(target, "ved-db-ops bench primary", statement_timeout_ms)
+        try:
+            with _connect_read(read_target, "ved-db-ops bench check") as standby:
+                replica = check_roles(primary, standby)
+        except BaseException:
+            primary.close()
+            raise
+    conn = conn_default = conn_tuned = None
     conn_lock = threading.Lock()
     cache = sf_cache = svc = sf_svc = None
+    sampler = load = None
+    table_created = False
     namespace = f"ved:bench:{run_id}"
     result: dict = {
         "schema_version": SCHEMA_VERSION,
@@ -1072,6 +1356,9 @@ def run_bench(
         },
     }
     try:
+        conn = _connect(reads, "ved-db-ops bench", statement_timeout_ms)
+        conn_default = _connect(reads, "ved-db-ops bench default", statement_timeout_ms)
+        conn_tuned = _connect(reads, "ved-db-ops bench tuned", statement_timeout_ms)
         result["server"] = {
             "version": _scalar(conn, "SHOW server_version"),
             "database": _scalar(conn, "SELECT current_database()"),
@@ -1104,6 +1391,18 @@ def run_bench(
         ids = pick_ids(conn, 5, seed)
         catalog = param_catalog(ids, today, tz)
         result["picks"] = ids
+        result["replication"] = None
+
+        # replica mode: write load on the primary and lag sampling from here to the end of
+        # the mixed workload
+        if replica is not None:
+            create_write_load_table(primary)
+            table_created = True
+            sampler = LagSampler(target, lag_sample_interval)
+            load = WriteLoad(target, write_load_rate) if write_load_rate > 0 else None
+            sampler.start()
+            if load is not None:
+                load.start()
 
         # side by side per query
         queries_out: dict = {}
@@ -1173,6 +1472,8 @@ def run_bench(
             zipf_s=zipf_s,
         )
         result["mixed"]["catalog"] = {n: [_json_params(p) for p in catalog[n]] for n in names}
+        if replica is not None:
+            result["replication"] = stop_replication(sampler, load, replica)
 
         result["pg_stat_statements"] = stat_statements(conn)
         checks, passed = evaluate(result)
@@ -1181,9 +1482,17 @@ def run_bench(
         result["duration_s"] = round(time.monotonic() - started, 3)
         return result
     finally:
-        for c in (conn, conn_default, conn_tuned):
+        for worker in (load, sampler):  # stopped already unless the run failed; bounded join
+            if worker is not None:
+                with contextlib.suppress(Exception):
+                    worker.stop()
+        if table_created:
             with contextlib.suppress(Exception):
-                c.close()
+                primary.execute(f"DROP TABLE IF EXISTS {WRITE_LOAD_TABLE}")
+        for c in (conn, conn_default, conn_tuned, primary):
+            if c is not None:
+                with contextlib.suppress(Exception):
+                    c.close()
         for service in (svc, sf_svc):  # closes its pool and its cache's Redis client
             if service is not None:
                 with contextlib.suppress(Exception):
@@ -1207,11 +1516,14 @@ __all__ = [
     "VARIANTS",
     "BenchError",
     "ZipfSampler",
+    "check_roles",
     "check_target",
     "evaluate",
     "index_check",
     "is_time_bounded",
+    "lag_summary",
     "param_catalog",
+    "parse_dsn",
     "percentile",
     "pick_ids",
     "plan_settings",

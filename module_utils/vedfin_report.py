@@ -134,6 +134,8 @@ def summary_table(result: dict) -> str:
         )
     else:
         out.append(f"single-flight: not run ({sf.get('note', '')})")
+    if result.get("replication"):
+        out.append(replica_line(result["replication"]))
     failed = [c["name"] for c in result.get("checks", []) if c["enforced"] and c["passed"] is False]
     out.append(
         "overall: "
@@ -141,6 +143,19 @@ def summary_table(result: dict) -> str:
         + (f" (failed: {', '.join(failed)})" if failed else "")
     )
     return "\n".join(out)
+
+
+def replica_line(rep: dict) -> str:
+    """One line for replica mode: where the reads went, the write load, the lag."""
+    tgt, load, lag = rep.get("read_target") or {}, rep.get("write_load") or {}, rep.get("lag") or {}
+    b, sec = lag.get("bytes") or {}, lag.get("seconds") or {}
+    return (
+        f"replica: reads on {tgt.get('host')}:{tgt.get('port')}; write load "
+        f"{load.get('rate_target')} rows/s ({load.get('rows')} rows, {_fmt(load.get('rows_per_s'), 1)}/s); "
+        f"lag p95 {_fmt(b.get('p95'), 0)} bytes / {_fmt(sec.get('p95'), 3)} s, "
+        f"max {_fmt(b.get('max'), 0)} bytes / {_fmt(sec.get('max'), 3)} s "
+        f"({lag.get('samples')} samples, {lag.get('standbys')} standby(s))"
+    )
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -285,6 +300,30 @@ def chart_mixed(result: dict) -> str | None:
     ax2.set_title(
         f"{mixed['requests']} requests, {mixed.get('throughput_rps')} req/s, "
         f"{mixed.get('concurrency')} clients"
+    )
+    fig.tight_layout()
+    return _png(fig)
+
+
+def chart_lag(result: dict) -> str | None:
+    """Replication lag over the run (bytes and seconds), replica mode only."""
+    series = (result.get("replication") or {}).get("series") or []
+    if not series:
+        return None
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
+    ts = [p[0] for p in series]
+    ax1.plot(ts, [p[1] if p[1] is not None else math.nan for p in series], color="#1f77b4", linewidth=1)
+    ax1.set_ylabel("lag, bytes")
+    ax2.plot(ts, [p[2] if p[2] is not None else math.nan for p in series], color="#d62728", linewidth=1)
+    ax2.set_ylabel("replay_lag, s")
+    ax2.set_xlabel("seconds since the first measured query")
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+        ax.set_ylim(bottom=0)
+    load = (result.get("replication") or {}).get("write_load") or {}
+    ax1.set_title(
+        f"Replication lag during the run (write load {load.get('rate_target')} rows/s on the primary)"
     )
     fig.tight_layout()
     return _png(fig)
@@ -476,6 +515,28 @@ def render_html(result: dict) -> str:
         f"p50 {_e(mixed.get('redis_p50_ms'))} / p95 {_e(mixed.get('redis_p95_ms'))} ms.</p>"
     )
     parts.append(_img(chart_mixed(result), "mixed workload"))
+    rep = result.get("replication")
+    if rep:
+        load, lag = rep.get("write_load") or {}, rep.get("lag") or {}
+        parts.append("<h2>Replica mode: reads on the standby, write load on the primary</h2>")
+        parts.append(f"<p>{_e(replica_line(rep))}</p>")
+        parts.append(
+            _table(
+                ["", "p50", "p95", "max"],
+                [
+                    ["lag, bytes", *((lag.get("bytes") or {}).get(k) for k in ("p50", "p95", "max"))],
+                    ["replay_lag, s", *((lag.get("seconds") or {}).get(k) for k in ("p50", "p95", "max"))],
+                ],
+            )
+        )
+        parts.append(
+            f"<p class='note'>Samples every {_e(lag.get('interval_s'))} s from pg_stat_replication on "
+            f"the primary; WAL retained by physical slots, max {_e(lag.get('slot_retained_bytes_max'))} "
+            f"bytes. Write load into {_e(load.get('table'))}: {_e(load.get('rows'))} rows in "
+            f"{_e(load.get('seconds'))} s. Errors: write load {_e(load.get('error'))}, "
+            f"sampler {_e(lag.get('error'))}.</p>"
+        )
+        parts.append(_img(chart_lag(result), "replication lag"))
     sf = result.get("single_flight") or {}
     parts.append("<h2>Single-flight</h2>")
     parts.append(_table(["key", "value"], [[k, v] for k, v in sf.items()]))

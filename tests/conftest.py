@@ -18,7 +18,14 @@ for sub in ("module_utils", "filter_plugins", "test_plugins", "tools", "tests"):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from servers import destroy_postgres, destroy_redis, start_postgres, start_redis  # noqa: E402
+from servers import (  # noqa: E402
+    destroy_postgres,
+    destroy_redis,
+    destroy_replica,
+    start_postgres,
+    start_redis,
+    start_replica,
+)
 
 
 class _ModuleUtilsAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -52,6 +59,15 @@ def pg_server():
     server = start_postgres()
     yield server
     destroy_postgres(server)
+
+
+@pytest.fixture(scope="session")
+def pg_replica(pg_server):
+    """A streaming hot standby of ``pg_server`` (pg_basebackup -R, physical slot), same login;
+    only started by the tests that ask for it."""
+    server = start_replica(pg_server)
+    yield server
+    destroy_replica(pg_server, server)
 
 
 @pytest.fixture

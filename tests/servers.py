@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 PG_BIN = Path(os.environ.get("VED_PG_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = os.environ.get("VED_REDIS_SERVER", "/usr/bin/redis-server")
 
@@ -131,6 +133,87 @@ def destroy_postgres(server: PgServer) -> None:
     with contextlib.suppress(subprocess.CalledProcessError):
         server.stop("immediate")
     shutil.rmtree(server.datadir.parent, ignore_errors=True)
+
+
+def start_replica(primary: PgServer, slot: str = "ved_test_replica") -> PgServer:
+    """A streaming hot standby of ``primary`` on its own free loopback port.
+
+    ``pg_basebackup -R`` over the primary's default ``host replication all 127.0.0.1/32`` hba
+    line (initdb writes it) with a physical slot ``slot``; same superuser and password.  Stop it
+    with :func:`destroy_replica`, which also drops the slot so the primary keeps no WAL for it.
+    """
+    base = Path(tempfile.mkdtemp(prefix="ved-pg-replica-"))
+    datadir = base / "data"
+    if os.geteuid() == 0:
+        pg = pwd.getpwnam("postgres")
+        os.chown(base, pg.pw_uid, pg.pw_gid)
+    primary_conninfo = (
+        f"host={primary.host} port={primary.port} user={primary.user} "
+        f"password={primary.password} application_name={slot}"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_basebackup"),
+                "--pgdata",
+                str(datadir),
+                "--dbname",
+                primary_conninfo,
+                "--write-recovery-conf",
+                "--create-slot",
+                "--slot",
+                slot,
+                "--wal-method",
+                "stream",
+                "--checkpoint",
+                "fast",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    replica = PgServer(port=free_port(), datadir=datadir, password=primary.password)
+    # The copied postgresql.auto.conf carries the primary's port and socket dir: later lines win.
+    with open(datadir / "postgresql.auto.conf", "a") as fh:
+        fh.write(f"port = {replica.port}\n")
+        fh.write(f"unix_socket_directories = '{base}'\n")
+        fh.write(f"primary_conninfo = '{primary_conninfo}'\n")
+        fh.write("hot_standby_feedback = on\n")
+    replica.start()
+    return replica
+
+
+def wait_for_replay(primary: PgServer, replica: PgServer, timeout: float = 60.0) -> None:
+    """Block until ``replica`` has replayed everything ``primary`` had written when called."""
+    with psycopg.connect(primary.dsn(), autocommit=True) as conn:
+        # the insert position: with synchronous_commit = off the last commit may not be written yet
+        target = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(replica.dsn(), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            done = conn.execute(
+                "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), %s::pg_lsn) >= 0", [target]
+            ).fetchone()[0]
+            if done:
+                return
+            time.sleep(0.05)
+    raise RuntimeError(f"replica on port {replica.port} did not replay up to {target} in {timeout} s")
+
+
+def destroy_replica(primary: PgServer, replica: PgServer, slot: str = "ved_test_replica") -> None:
+    destroy_postgres(replica)
+    deadline = time.monotonic() + 15
+    with psycopg.connect(primary.dsn(), autocommit=True) as conn:
+        while time.monotonic() < deadline:  # the walsender may take a moment to release the slot
+            try:
+                conn.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    "WHERE slot_name = %s",
+                    [slot],
+                )
+                return
+            except psycopg.errors.ObjectInUse:
+                time.sleep(0.1)
 
 
 @dataclass
