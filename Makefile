@@ -8,11 +8,11 @@ STAGE := tools/stage.sh
 # Roles with a molecule directory, and every scenario of each.
 # Data scale for make demo/bench: demo | staging | large (DOMAIN.md presets).
 SCALE ?= demo
+# REPLICA=1: demo/bench with a hot standby vps2 next to vps1; the bench reads from it (docs/SCALE_OUT.md).
+REPLICA ?=
 # More options for the vedops targets, e.g. VEDOPS_ARGS="-i inventories/staging --check".
 VEDOPS_ARGS ?=
 MOLECULE_ROLES ?= $(patsubst roles/%/molecule,%,$(wildcard roles/*/molecule))
-# Three-host scenarios: their own target (about 15-30 min on 2 cores), outside `make test`'s budget.
-MOLECULE_MULTIHOST := postgresql/replication
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -42,10 +42,10 @@ image: deps ## Build the Debian 12 systemd test-host image (reused when present)
 	@$(STAGE) image bash molecule/image/build.sh
 
 demo: deps venv image ## Local VPS "vps1": converge site.yml, bench, health, backup + restore-verify, summary
-	@$(PY) -m vedops demo --scale $(SCALE)
+	@$(PY) -m vedops demo --scale $(SCALE) $(if $(REPLICA),--replica)
 
 bench: venv ## Benchmark the analytics queries on the inventory's hosts (reports/bench-*.html)
-	@$(PY) -m vedops bench --scale $(SCALE) $(VEDOPS_ARGS)
+	@$(PY) -m vedops bench --scale $(SCALE) $(if $(REPLICA),--replica) $(VEDOPS_ARGS)
 
 health: venv ## Health checks, JSON + Markdown + HTML dashboard (reports/health-*.html)
 	@$(PY) -m vedops health $(VEDOPS_ARGS)
@@ -81,17 +81,16 @@ erd-check: venv
 pytest: venv ## Unit + integration tests (real PostgreSQL 15 / Redis), coverage gate (pyproject.toml)
 	$(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
 
-molecule: venv image ## molecule test for every scenario of every role (except the multi-host ones)
+molecule: venv image ## molecule test for every scenario of every role (incl. the three-host replication one)
 	@set -e; for role in $(MOLECULE_ROLES); do \
 	  for scen in roles/$$role/molecule/*/; do \
 	    scen=$$(basename $$scen); \
-	    [[ " $(MOLECULE_MULTIHOST) " == *" $$role/$$scen "* ]] && continue; \
 	    (cd roles/$$role && MOLECULE_ROLE=$$role $(CURDIR)/$(STAGE) "molecule $$role/$$scen" \
 	      $(CURDIR)/$(BIN)/molecule test -s $$scen); \
 	  done; \
 	done
 
-molecule-replication: venv image ## Three-host scenario: streaming replica, Redis replica, faults, promotion drill
+molecule-replication: venv image ## Only the three-host scenario: streaming replica, Redis replica, faults, promotion drill
 	cd roles/postgresql && MOLECULE_ROLE=postgresql $(CURDIR)/$(STAGE) "molecule postgresql/replication" \
 	  $(CURDIR)/$(BIN)/molecule test -s replication
 
@@ -103,6 +102,7 @@ bench-seed: venv ## Seeder vs pgbench -i on a throwaway server, same run (LOGS=n
 
 clean: ## Remove the test hosts this repo created (by name), and molecule leftovers
 	-tools/local_vps.sh down
+	-tools/local_vps.sh down vps2
 	-@podman ps -a --format '{{.Names}}' | grep -E '^ved-' | xargs -r podman rm -f -t 5 >/dev/null
 	-@for role in $(MOLECULE_ROLES); do \
 	  for scen in roles/$$role/molecule/*/; do \

@@ -16,6 +16,10 @@ from vedops.summary import StageResult, build_summary
 
 SCALES = ("demo", "staging", "large")
 DEFAULT_INVENTORY = "inventories/local"
+# --replica: a hot standby vps2 (SSH on 127.0.0.1:2223) next to vps1, in an inventory added
+# after the local one (docs/SCALE_OUT.md).
+REPLICA_INVENTORY = "inventories/local-replica"
+REPLICA_HOST, REPLICA_SSH_PORT = "vps2", 2223
 
 
 def _extra_vars(text: str) -> dict:
@@ -59,6 +63,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="K=V|JSON",
     )
+    p.add_argument(
+        "--replica",
+        action="store_true",
+        help=f"local inventory only: add the hot standby {REPLICA_HOST} ({REPLICA_INVENTORY}); "
+        "bench reads from it while a write load runs on the primary",
+    )
     p.add_argument("--check", action="store_true", help="ansible-playbook --check")
     p.add_argument("--diff", action="store_true", help="ansible-playbook --diff")
     p.add_argument("--tags", help="ansible-playbook --tags (e.g. gate for health)")
@@ -69,10 +79,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def extravars_for(args: argparse.Namespace, env: dict | None = None) -> dict:
     """-e values plus the scale; on the local inventory, VED_VPS_SSH_PORT (the port
-    tools/local_vps.sh publishes) overrides the inventory's ansible_port."""
+    tools/local_vps.sh publishes) overrides the inventory's ansible_port (not with --replica:
+    an extra var would give both hosts one port); --replica turns on the bench's replica mode."""
     env = os.environ if env is None else env
     extra = {"scale": args.scale}
-    if args.inventory == DEFAULT_INVENTORY and env.get("VED_VPS_SSH_PORT"):
+    if args.replica:
+        extra["bench_replica"] = True
+    elif args.inventory == DEFAULT_INVENTORY and env.get("VED_VPS_SSH_PORT"):
         extra["ansible_port"] = int(env["VED_VPS_SSH_PORT"])
     for item in args.extra_vars:
         extra.update(item)
@@ -85,6 +98,20 @@ def inventory_for(text: str) -> str:
     if "," in text:
         return "".join(f"{h.strip()}\n" for h in text.split(",") if h.strip())
     return str((ROOT / text).resolve())
+
+
+def inventories_for(args: argparse.Namespace) -> str | list[str]:
+    """The inventory of the run: ``-i``, plus the replica's with --replica."""
+    inventory = inventory_for(args.inventory)
+    return [inventory, inventory_for(REPLICA_INVENTORY)] if args.replica else inventory
+
+
+def vps_up_argv(args: argparse.Namespace) -> list[str]:
+    """The vps-up step: the local VPS, and with --replica the standby's host too."""
+    up = str(ROOT / "tools/local_vps.sh")
+    if not args.replica:
+        return [up, "up"]
+    return ["bash", "-c", f'"{up}" up && VED_VPS_SSH_PORT={REPLICA_SSH_PORT} "{up}" up {REPLICA_HOST}']
 
 
 def cmdline_for(args: argparse.Namespace) -> list[str]:
@@ -105,7 +132,7 @@ def run_stages(names, args: argparse.Namespace, display: Display) -> list[StageR
     A stage whose playbook is not in the repo is reported as missing and does not stop the rest."""
     reports = Path(args.reports)
     log_dir = reports / "logs"
-    inventory = inventory_for(args.inventory)
+    inventory = inventories_for(args)
     results: list[StageResult] = []
     for name in names:
         if any(r.status == "failed" for r in results):
@@ -113,8 +140,7 @@ def run_stages(names, args: argparse.Namespace, display: Display) -> list[StageR
             continue
         stage = STAGES.get(name) or Stage(name, args.playbook, "")
         if stage.playbook is None:
-            argv = [str(ROOT / "tools/local_vps.sh"), "up"]
-            result = run_command(name, argv, log_dir=log_dir, display=display)
+            result = run_command(name, vps_up_argv(args), log_dir=log_dir, display=display)
         elif not (ROOT / stage.playbook).is_file():
             result = StageResult(name, "missing", note=f"{stage.playbook} not in this checkout")
         else:
@@ -140,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.command == "run") != bool(args.playbook):
         print("vedops: a playbook path is given with run, and only with run", file=sys.stderr)
         return 2
+    if args.replica and args.inventory != DEFAULT_INVENTORY:
+        print(f"vedops: --replica adds {REPLICA_INVENTORY} to {DEFAULT_INVENTORY} only", file=sys.stderr)
+        return 2
     display = Display()
     since = time.time()
     names = DEMO if args.command == "demo" else (args.command,)
@@ -152,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             f"NocoDB:    ssh -i .local/ssh/id_ed25519 -p {port} -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
             "\n           then http://127.0.0.1:8080/dashboard "
             "(admin: admin@vedfin.local, password in .local/secrets/nocodb_admin)"
+            + (
+                f"\nStandby:   ssh -i .local/ssh/id_ed25519 -p {REPLICA_SSH_PORT} ops@127.0.0.1"
+                f"   ({REPLICA_HOST})"
+                if args.replica
+                else ""
+            )
         )
     # demo reports a stage whose playbook is not there yet and goes on; a single command fails.
     passing = ("ok", "missing") if args.command == "demo" else ("ok",)

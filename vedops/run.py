@@ -105,16 +105,17 @@ def run_playbook(
     stage: str,
     playbook: Path,
     *,
-    inventory: str | None,
+    inventory: str | list[str] | None,
     extravars: dict | None = None,
     cmdline: list[str] | None = None,
     log_dir: Path,
     display: Display | None = None,
     events: list | None = None,
 ) -> StageResult:
-    """Run ``playbook`` through ansible-runner. ``inventory`` may be a path or an inline host
-    list such as ``"localhost,"``. Every event is folded into the progress state, its text
-    goes to the log, failures are printed; ``events`` (if given) collects the raw events."""
+    """Run ``playbook`` through ansible-runner. ``inventory`` may be a path, a list of paths
+    (one ``-i`` each) or an inline host list such as ``"localhost,"``. Every event is folded
+    into the progress state, its text goes to the log, failures are printed; ``events`` (if
+    given) collects the raw events."""
     display = display or Display()
     started = time.time()
     state = ProgressState(stage=stage, started=started)

@@ -342,3 +342,23 @@ def test_report_lines_keep_to_the_hosts_of_the_run(tmp_path):
     assert lines[0].startswith("bench vps1 ") and not any("large" in ln or "other" in ln for ln in lines)
     results = [StageResult("bench", "ok", 1, hosts=["vps1"])]
     assert "bench-large" not in build_summary(results, tmp_path)
+
+
+def test_replica_adds_the_standby_inventory_host_and_bench_mode():
+    args = cli.parse_args(["demo", "--replica"])
+    inventories = cli.inventories_for(args)
+    assert [Path(i).name for i in inventories] == ["local", "local-replica"]
+    assert all(Path(i).is_dir() for i in inventories)
+    # Replica mode on; no port override, which would give vps1 and vps2 one port.
+    extra = cli.extravars_for(args, env={"VED_VPS_SSH_PORT": "2229"})
+    assert extra == {"scale": "demo", "bench_replica": True}
+    argv = cli.vps_up_argv(args)
+    assert argv[:2] == ["bash", "-c"] and "VED_VPS_SSH_PORT=2223" in argv[2] and argv[2].endswith("up vps2")
+    plain = cli.parse_args(["demo"])
+    assert cli.vps_up_argv(plain)[1:] == ["up"]
+    assert isinstance(cli.inventories_for(plain), str)
+
+
+def test_replica_needs_the_local_inventory(capsys):
+    assert cli.main(["bench", "--replica", "-i", "inventories/staging"]) == 2
+    assert "--replica adds inventories/local-replica to inventories/local only" in capsys.readouterr().err
