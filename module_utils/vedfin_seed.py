@@ -41,9 +41,10 @@ Speed
 
 Rollups
     When the database has the ops rollups (``ops.rebuild_behavior_rollups``,
-    ``ops.rebuild_enrollment``, ``ops.rebuild_calendar``, ``ops.rebuild_progress``:
-    sql/migrations/0003, 0004, 0006; ``ROLLUP_REBUILDS``), their statement-level triggers
-    on BehaviorLog/UserProgress would make the load ~3x slower.  A superuser seeder loads
+    ``ops.rebuild_enrollment``, ``ops.rebuild_calendar``, ``ops.rebuild_progress``,
+    ``ops.rebuild_user_score``: sql/migrations/0003, 0004, 0006, 0008; ``ROLLUP_REBUILDS``),
+    their triggers on BehaviorLog/UserProgress/User/UserStreak/UserAchievement would make
+    the load ~3x slower.  A superuser seeder loads
     with ``SET session_replication_role = replica`` in its own session only (no trigger
     fires there; nothing global changes, a crash takes the setting with it; never ALTER
     TABLE ... DISABLE TRIGGER).  The initial TRUNCATE runs before that, so the rollups'
@@ -1992,13 +1993,14 @@ def _fmt_params(p):
     )
 
 
-# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004, 0006), in rebuild
+# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004, 0006, 0008), in rebuild
 # order (0006 replaces the first so that it also fills ops.user_activity).
 ROLLUP_REBUILDS = (
     "ops.rebuild_behavior_rollups",
     "ops.rebuild_enrollment",
     "ops.rebuild_calendar",
     "ops.rebuild_progress",
+    "ops.rebuild_user_score",
 )
 
 
@@ -2032,6 +2034,7 @@ ROLLUP_TABLES = (
     "ops.user_course_progress",
     "ops.user_progress",
     "ops.course_progress",
+    "ops.user_score",
 )
 
 

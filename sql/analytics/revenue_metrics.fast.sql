@@ -1,9 +1,10 @@
 -- revenue_metrics (fast form) - same params, window, columns and order as the oracle.
 -- Reads ops.enrollment (migration 0004: one row per (user, course) with "firstAt" =
 -- min("createdAt") of the user's progress on the course, maintained by triggers) through its
--- "firstAt" index: only the enrollments of the requested days are read, instead of
--- aggregating all of "UserProgress". The index range is widened by a day on each side; the
--- exact test is on the local date, as in the oracle.
+-- ("firstAt") INCLUDE ("courseId") index (migration 0008): only the enrollments of the
+-- requested days are read, index-only, instead of aggregating all of "UserProgress". The
+-- index range is widened by a day on each side; the exact test is on the local date, as in
+-- the oracle.
 -- Freshness: real time (statement-level triggers on "UserProgress" and "Lesson").
 WITH new_enr AS (
     SELECT (e."firstAt" AT TIME ZONE %(tz)s::text)::date AS day, e."courseId", c."price"

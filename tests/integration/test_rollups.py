@@ -1,4 +1,4 @@
-"""The trigger-maintained counters of sql/migrations/0006 stay equal to a rebuild from the base
+"""The trigger-maintained counters of sql/migrations/0006 (and 0008) stay equal to a rebuild from the base
 tables, and the fast forms that read them stay equal to the oracles, after the writes that
 move them: event inserts in several statements, updates and deletes, progress status changes,
 a lesson published or deleted, a user's role or id changed, and a new reporting time zone.
@@ -25,7 +25,8 @@ from test_analytics_correctness import (
     today_in,
 )
 
-# Counter tables of 0006, ordered by their primary key.
+# Counter tables of 0006 and 0008 (ops.course_progress's "durationSpent", ops.user_score),
+# ordered by their primary key.
 COUNTERS = {
     "ops.user_activity": '"userId"',
     "ops.course_path_stats": '"slug"',
@@ -38,8 +39,14 @@ COUNTERS = {
     "ops.user_course_progress": '"userId", "courseId"',
     "ops.user_progress": '"userId"',
     "ops.course_progress": '"courseId"',
+    "ops.user_score": '"userId"',
 }
-REBUILDS = ("ops.rebuild_behavior_rollups", "ops.rebuild_calendar", "ops.rebuild_progress")
+REBUILDS = (
+    "ops.rebuild_behavior_rollups",
+    "ops.rebuild_calendar",
+    "ops.rebuild_progress",
+    "ops.rebuild_user_score",
+)
 
 
 def snapshot(conn) -> dict:
@@ -94,6 +101,8 @@ def test_counters_follow_every_kind_of_write(db):
     add_progress(db, "u3", "c2-l2", status="COMPLETED", pct=100)  # unpublished lesson
     day = db.execute("SELECT * FROM ops.day_stats WHERE day = %s", [today - dt.timedelta(days=1)]).fetchone()
     assert day[1:] == (3, 2, 2 + 10)  # users u1 u2 u3; sessions s1 s3; duration 2 + 0 + 5 + 5
+    spent = dict(db.execute('SELECT "courseId", "durationSpent" FROM ops.course_progress').fetchall())
+    assert spent == {"c1": 30 + 12, "c2": 60 + 60}  # 0008: summed durationSpent per course
     assert_counters_exact(db)
     all_equal(db)
 
@@ -125,7 +134,7 @@ def test_counters_follow_every_kind_of_write(db):
     all_equal(db)
 
     db.execute('TRUNCATE "BehaviorLog", "UserProgress"')
-    assert all(not rows for rows in snapshot(db).values())
+    assert all(not rows for t, rows in snapshot(db).items() if t != "ops.user_score")  # users remain
     all_equal(db)
 
 
@@ -178,3 +187,56 @@ def test_reporting_time_zone_change_rebuilds_the_calendar(db):
     assert [(r["dau"], r["sessions"], r["avg_session_duration"]) for r in rows] == [(1, 1, 6.0), (1, 1, 4.0)]
     with pytest.raises(psycopg.errors.RaiseException, match="unknown time zone"):
         db.execute("SELECT ops.set_reporting_tz('Mars/Olympus')")
+
+
+def test_user_score_follows_points_streaks_and_achievements(db):
+    """ops.user_score (0008) after every kind of write to "User", "UserStreak" and
+    "UserAchievement", and the leaderboard's candidate walks at small limits (ties included)."""
+    today = today_in(db)
+    for i, uid in enumerate(("a", "b", "c", "d", "e")):
+        add_user(db, uid, points=100 * (i % 3))
+    add_user(db, "t", role="TEACHER", points=10_000)
+
+    def award(uid, days_ago):
+        db.execute(
+            'INSERT INTO "UserAchievement" (id, "userId", type, name, "awardedAt") '
+            "VALUES (%s, %s, 'badge', '{}', %s)",
+            [uuid.uuid4().hex, uid, local_ts(db, today - dt.timedelta(days=days_ago), 12, "UTC")],
+        )
+
+    def boards():
+        for tf in ("all", "week", "month"):
+            for limit in (1, 2, 3, 50):
+                both(db, "leaderboard", {"timeframe": tf, "limit": limit})
+
+    db.execute(
+        "INSERT INTO \"UserStreak\" (id, \"userId\", \"currentStreak\") VALUES ('s1', 'a', 5), ('s2', 'b', 3)"
+    )
+    award("a", 40)
+    award("c", 2)
+    award("c", 20)
+    award("t", 1)
+    assert_counters_exact(db)
+    boards()
+    # points and role changes, streak updates and deletes, achievements moved and deleted
+    db.execute("UPDATE \"User\" SET points = points + 250 WHERE id IN ('b', 'e')")
+    db.execute("UPDATE \"User\" SET email = id || '@example.org'")  # neither role nor points
+    db.execute("UPDATE \"User\" SET role = 'TEACHER' WHERE id = 'c'")
+    db.execute("UPDATE \"User\" SET role = 'STUDENT' WHERE id = 't'")
+    db.execute('UPDATE "UserStreak" SET "currentStreak" = "currentStreak" + 2')
+    db.execute('DELETE FROM "UserStreak" WHERE "userId" = \'b\'')
+    db.execute('UPDATE "UserAchievement" SET "userId" = \'d\' WHERE "userId" = \'c\'')
+    db.execute('DELETE FROM "UserAchievement" WHERE "userId" = \'t\'')
+    award("e", 0)
+    assert_counters_exact(db)
+    boards()
+    # a user's id renamed and a user deleted: the cascades reach the streak/achievement rows
+    db.execute("UPDATE \"User\" SET id = 'a2' WHERE id = 'a'")
+    db.execute("DELETE FROM \"User\" WHERE id = 'd'")
+    assert db.execute("SELECT count(*) FROM ops.user_score WHERE \"userId\" IN ('a', 'd')").fetchone()[0] == 0
+    assert_counters_exact(db)
+    boards()
+    db.execute('TRUNCATE "UserAchievement"')
+    db.execute('TRUNCATE "UserStreak"')
+    assert_counters_exact(db)
+    boards()
