@@ -2,7 +2,8 @@
 -- For the cohort's students only, one probe each instead of four correlated EXISTS probes
 -- into "BehaviorLog": in the reporting time zone (tz = ops.reporting_tz()) into ops.user_day
 -- (migration 0006: one row per local day and user, ("userId", "day") index), in any other
--- zone into ops.activity_15m through its ("userId", "bucket") index (migration 0003).
+-- zone into ops.activity_15m through its ("userId", "bucket") index (migration 0003). The
+-- students themselves come from a "createdAt" range of "User_createdAt_idx".
 -- Freshness: real time (statement-level triggers on "BehaviorLog").
 WITH w AS (
     SELECT date_trunc('week', now() AT TIME ZONE %(tz)s::text)::date AS this_week,
@@ -14,6 +15,11 @@ WITH w AS (
     WHERE u."role" = 'STUDENT'
       AND date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date
           BETWEEN w.this_week - 7 * (%(weeks)s::int - 1) AND w.this_week
+      -- the same weeks as a "createdAt" range, a day wider on each side (DST): an index range
+      -- scan of "User_createdAt_idx" instead of the week of every user
+      AND u."createdAt" >= ((w.this_week - 7 * (%(weeks)s::int - 1))::timestamp AT TIME ZONE %(tz)s::text)
+                           - interval '1 day'
+      AND u."createdAt" < ((w.this_week + 7)::timestamp AT TIME ZONE %(tz)s::text) + interval '1 day'
 ), act AS (
     SELECT c."id", (d."day" - c.signup_day) / 7 AS k
     FROM w, cohort c

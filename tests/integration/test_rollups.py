@@ -191,7 +191,8 @@ def test_reporting_time_zone_change_rebuilds_the_calendar(db):
 
 def test_user_score_follows_points_streaks_and_achievements(db):
     """ops.user_score (0008) after every kind of write to "User", "UserStreak" and
-    "UserAchievement", and the leaderboard's candidate walks at small limits (ties included)."""
+    "UserAchievement", the leaderboard's candidate walks at small limits (ties included) and
+    gamification_effectiveness, whose segments it feeds."""
     today = today_in(db)
     for i, uid in enumerate(("a", "b", "c", "d", "e")):
         add_user(db, uid, points=100 * (i % 3))
@@ -208,6 +209,7 @@ def test_user_score_follows_points_streaks_and_achievements(db):
         for tf in ("all", "week", "month"):
             for limit in (1, 2, 3, 50):
                 both(db, "leaderboard", {"timeframe": tf, "limit": limit})
+        both(db, "gamification_effectiveness")  # segments from ops.user_score's points and streak
 
     db.execute(
         "INSERT INTO \"UserStreak\" (id, \"userId\", \"currentStreak\") VALUES ('s1', 'a', 5), ('s2', 'b', 3)"
@@ -216,6 +218,12 @@ def test_user_score_follows_points_streaks_and_achievements(db):
     award("c", 2)
     award("c", 20)
     award("t", 1)
+    add_course(db, "c1", "investing", lessons=2)  # progress and sessions for the segments' averages
+    add_progress(db, "a", "c1-l1", status="COMPLETED", pct=100)
+    add_progress(db, "b", "c1-l1", pct=33.3333)
+    add_progress(db, "t", "c1-l2", status="COMPLETED", pct=100)
+    for uid, session in (("a", "s1"), ("a", "s2"), ("c", "s3"), ("t", "s4")):
+        add_log(db, uid, session, local_ts(db, today, 9, "UTC"))
     assert_counters_exact(db)
     boards()
     # points and role changes, streak updates and deletes, achievements moved and deleted
@@ -240,3 +248,26 @@ def test_user_score_follows_points_streaks_and_achievements(db):
     db.execute('TRUNCATE "UserStreak"')
     assert_counters_exact(db)
     boards()
+
+
+def test_cohort_weeks_edges_in_far_time_zones(db):
+    """cohort_retention's "createdAt" range (a day wider than the cohort weeks) keeps the
+    students signed up at the first and last minute of the weeks, and drops those just
+    outside, in zones far from UTC (the range is computed in the query's zone)."""
+    for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14, UTC-11
+        today = today_in(db, tz)
+        monday = today - dt.timedelta(days=today.weekday())
+        oldest = monday - dt.timedelta(days=7)  # weeks = 2
+        edges = {
+            "in-first": (oldest, 0, 0),
+            "out-before": (oldest - dt.timedelta(days=1), 23, 59),
+            "in-last": (monday + dt.timedelta(days=6), 23, 59),
+            "out-after": (monday + dt.timedelta(days=7), 0, 0),
+        }
+        for name, (day, hour, minute) in edges.items():
+            add_user(db, f"{tz}-{name}", created=local_ts(db, day, hour, tz, minute))
+        add_log(db, f"{tz}-in-first", "s", local_ts(db, oldest + dt.timedelta(days=7), 12, tz))
+        rows = both(db, "cohort_retention", {"weeks": 2, "tz": tz})
+        assert sum(r["cohort_size"] for r in rows) == 2  # in-first and in-last
+        both(db, "cohort_retention", {"weeks": 1, "tz": tz})
+        db.execute('DELETE FROM "User"')
