@@ -169,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.replica and args.inventory != DEFAULT_INVENTORY:
         print(f"vedops: --replica adds {REPLICA_INVENTORY} to {DEFAULT_INVENTORY} only", file=sys.stderr)
         return 2
+    moved = [k for k in ("VED_VPS_NAME", "VED_VPS_SSH_PORT") if args.replica and os.environ.get(k)]
+    if moved:
+        print(
+            f"vedops: --replica uses the inventories' vps1 (port 2222) and {REPLICA_HOST} (port "
+            f"{REPLICA_SSH_PORT}); unset {' and '.join(moved)}",
+            file=sys.stderr,
+        )
+        return 2
     display = Display()
     since = time.time()
     names = DEMO if args.command == "demo" else (args.command,)

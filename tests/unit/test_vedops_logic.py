@@ -362,3 +362,9 @@ def test_replica_adds_the_standby_inventory_host_and_bench_mode():
 def test_replica_needs_the_local_inventory(capsys):
     assert cli.main(["bench", "--replica", "-i", "inventories/staging"]) == 2
     assert "--replica adds inventories/local-replica to inventories/local only" in capsys.readouterr().err
+
+
+def test_replica_refuses_a_moved_local_vps(monkeypatch, capsys):
+    monkeypatch.setenv("VED_VPS_SSH_PORT", "2229")
+    assert cli.main(["demo", "--replica"]) == 2
+    assert "unset VED_VPS_SSH_PORT" in capsys.readouterr().err
