@@ -8,7 +8,6 @@ import json
 import secrets
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,10 +15,8 @@ import vedfin_bench as vb
 import vedfin_report as vr
 from app_db import create_app_db, drop_app_db
 from servers import free_port, wait_for_replay
-from test_modules_inprocess import call_module
-from vedfin_pg import params_from_conninfo
+from test_modules_inprocess import _bench_args, call_module
 
-ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"preset": "custom", "users": 80, "courses": 8, "behavior_logs": 1500, "days": 14}
 TINY = {"iterations": 2, "warmup": 1, "concurrency": 2, "duration": 1.5, "time_budget": 5.0}
 PICKS_SQL = "%ORDER BY count(*) DESC, 1 LIMIT%"  # pick_ids' user ranking: a read of the run
@@ -211,16 +208,9 @@ def test_lag_summary_pure():
 
 # -- the module, in process (coverage of library/vedfin_bench.py) -------------------------------
 def _args(primary, tmp_path, **extra):
-    return {
-        **params_from_conninfo(primary),
-        "sql_dir": str(ROOT / "sql" / "analytics"),
-        "iterations": 1,
-        "warmup": 0,
-        "concurrency": 1,
-        "duration": 0.5,
-        "time_budget": 5.0,
-        **extra,
-    }
+    """test_modules_inprocess's bench arguments at the smallest run size."""
+    small = {"iterations": 1, "warmup": 0, "concurrency": 1, "duration": 0.5, "time_budget": 5.0}
+    return _bench_args(primary, tmp_path, **{**small, **extra})
 
 
 def test_module_replica_mode(dbs, tmp_path, pg_replica):
