@@ -42,7 +42,8 @@ Speed
 Rollups
     When the database has the ops rollups (``ops.rebuild_behavior_rollups``,
     ``ops.rebuild_enrollment``, ``ops.rebuild_calendar``, ``ops.rebuild_progress``,
-    ``ops.rebuild_user_score``: sql/migrations/0003, 0004, 0006, 0008; ``ROLLUP_REBUILDS``),
+    ``ops.rebuild_user_cohort``, ``ops.rebuild_level_progress``, ``ops.rebuild_user_score``:
+    sql/migrations/0003, 0004, 0006, 0008, 0009, 0010; ``ROLLUP_REBUILDS``),
     their triggers on BehaviorLog/UserProgress/User/UserStreak/UserAchievement would make
     the load ~3x slower.  A superuser seeder loads
     with ``SET session_replication_role = replica`` in its own session only (no trigger
@@ -1993,13 +1994,17 @@ def _fmt_params(p):
     )
 
 
-# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004, 0006, 0008), in rebuild
-# order (0006 replaces the first so that it also fills ops.user_activity).
+# Full rebuild functions of the ops rollups (sql/migrations/0003, 0004, 0006, 0008-0010), in
+# rebuild order (0006 replaces the first so that it also fills ops.user_activity; 0010's
+# ops.rebuild_user_cohort reads ops.user_day; 0009's ops.rebuild_user_score reads
+# ops.user_progress, ops.user_course_progress and ops.user_activity).
 ROLLUP_REBUILDS = (
     "ops.rebuild_behavior_rollups",
     "ops.rebuild_enrollment",
     "ops.rebuild_calendar",
+    "ops.rebuild_user_cohort",
     "ops.rebuild_progress",
+    "ops.rebuild_level_progress",
     "ops.rebuild_user_score",
 )
 
@@ -2035,6 +2040,10 @@ ROLLUP_TABLES = (
     "ops.user_progress",
     "ops.course_progress",
     "ops.user_score",
+    "ops.level_progress",
+    "ops.level_stats",
+    "ops.course_progress_sum",
+    "ops.user_cohort",
 )
 
 
@@ -2069,14 +2078,23 @@ def _rebuild_rollups(c, rebuilds, timings, maintenance_work_mem="1GB"):
     rollup tables' indexes are dropped first and rebuilt after the functions filled the
     tables (sorted builds instead of one random btree insert per row and index), in the
     same transaction: a crash rolls the drops back.  If an index cannot be dropped (say a
-    foreign key of another table depends on it) the rebuild runs with the indexes."""
+    foreign key of another table depends on it) the rebuild runs with the indexes.
+
+    The functions rebuild every rollup themselves, so the rollup tables' own triggers (0009:
+    ops.user_course_progress and ops.user_activity feed other rollups with upserts, which
+    need the dropped keys) are switched off with ``session_replication_role = replica``;
+    without the rights for that the indexes stay and the triggers just do redundant work."""
     import psycopg
 
     with c.transaction():
         c.execute("SET LOCAL work_mem = '256MB'")
         c.execute(f"SET LOCAL maintenance_work_mem = '{maintenance_work_mem}'")
         c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
-        pairs = _rollup_index_ddl(c)
+        if _is_superuser(c):
+            c.execute("SET LOCAL session_replication_role = replica")
+            pairs = _rollup_index_ddl(c)
+        else:
+            pairs = []
         try:
             with c.transaction():
                 for drop, _create in pairs:

@@ -1,30 +1,26 @@
 -- learning_funnel (fast form) - same param, columns and meaning as the oracle.
--- Started / lesson completers: one row per student of ops.user_progress (all courses) or of
--- ops.user_course_progress for course_id (migration 0006, maintained by triggers), joined
--- to the students. Course completers: for each course with published lessons, the users
--- whose COMPLETED published lessons equal the course's published lesson count (the
--- ("courseId", "completedPub") index of ops.user_course_progress; (userId, lessonId) is
--- unique, so counting rows counts distinct lessons), instead of the oracle's nested
--- NOT EXISTS per student and course.
--- Freshness: real time (triggers on "UserProgress" and "Lesson").
-WITH pub AS (
-    SELECT "courseId", count(*) AS n FROM "Lesson"
-    WHERE "published" AND (%(course_id)s::text IS NULL OR "courseId" = %(course_id)s::text)
-    GROUP BY "courseId"
-), scope AS (
-    SELECT p."userId", p."completed" FROM ops.user_progress p WHERE %(course_id)s::text IS NULL
-    UNION ALL
-    SELECT p."userId", p."completed" FROM ops.user_course_progress p WHERE p."courseId" = %(course_id)s::text
-), started AS (
-    SELECT count(*) AS n, count(*) FILTER (WHERE s."completed" > 0) AS completers
-    FROM scope s JOIN "User" u ON u."id" = s."userId" AND u."role" = 'STUDENT'
+-- One pass over the students' rows of ops.user_score (migrations 0008 and 0009, kept by
+-- triggers: progress rows, COMPLETED rows and "completedCourses" = courses whose published
+-- lessons the user all COMPLETED). With course_id, the course's rows of
+-- ops.user_course_progress (0006: progress rows, COMPLETED rows, COMPLETED rows on published
+-- lessons) are joined to them; the course is completed when its COMPLETED published lessons
+-- equal its published lesson count, which is > 0 ((userId, lessonId) is unique).
+-- Freshness: real time (triggers on "UserProgress", "Lesson" and "User").
+WITH course AS (
+    SELECT x."userId", x."completed",
+           x."completedPub" > 0
+           AND x."completedPub" = (SELECT count(*) FROM "Lesson" l
+                                    WHERE l."courseId" = %(course_id)s::text AND l."published") AS done
+    FROM ops.user_course_progress x
+    WHERE x."courseId" = %(course_id)s::text
 )
-SELECT
-    (SELECT count(*) FROM "User" u WHERE u."role" = 'STUDENT') AS total_students,
-    (SELECT n FROM started) AS started_students,
-    (SELECT completers FROM started) AS lesson_completers,
-    (SELECT count(*)
-       FROM (SELECT DISTINCT x."userId"
-               FROM pub
-               JOIN ops.user_course_progress x ON x."courseId" = pub."courseId" AND x."completedPub" = pub.n) d
-       JOIN "User" u ON u."id" = d."userId" AND u."role" = 'STUDENT') AS course_completers
+SELECT count(*) AS total_students,
+       CASE WHEN %(course_id)s::text IS NULL THEN count(*) FILTER (WHERE s."progressRows" > 0)
+            ELSE count(c."userId") END AS started_students,
+       CASE WHEN %(course_id)s::text IS NULL THEN count(*) FILTER (WHERE s."completed" > 0)
+            ELSE count(*) FILTER (WHERE c."completed" > 0) END AS lesson_completers,
+       CASE WHEN %(course_id)s::text IS NULL THEN count(*) FILTER (WHERE s."completedCourses" > 0)
+            ELSE count(*) FILTER (WHERE c.done) END AS course_completers
+FROM ops.user_score s
+LEFT JOIN course c ON c."userId" = s."userId"
+WHERE s."student"

@@ -40,11 +40,17 @@ COUNTERS = {
     "ops.user_progress": '"userId"',
     "ops.course_progress": '"courseId"',
     "ops.user_score": '"userId"',
+    "ops.level_progress": '"level", "userId"',
+    "ops.level_stats": '"level"',
+    "ops.course_progress_sum": '"courseId"',
+    "ops.user_cohort": '"userId"',
 }
 REBUILDS = (
     "ops.rebuild_behavior_rollups",
     "ops.rebuild_calendar",
+    "ops.rebuild_user_cohort",
     "ops.rebuild_progress",
+    "ops.rebuild_level_progress",
     "ops.rebuild_user_score",
 )
 
@@ -134,7 +140,8 @@ def test_counters_follow_every_kind_of_write(db):
     all_equal(db)
 
     db.execute('TRUNCATE "BehaviorLog", "UserProgress"')
-    assert all(not rows for t, rows in snapshot(db).items() if t != "ops.user_score")  # users remain
+    per_user = ("ops.user_score", "ops.user_cohort")  # one row per user: the users remain
+    assert all(not rows for t, rows in snapshot(db).items() if t not in per_user)
     all_equal(db)
 
 
@@ -271,3 +278,121 @@ def test_cohort_weeks_edges_in_far_time_zones(db):
         assert sum(r["cohort_size"] for r in rows) == 2  # in-first and in-last
         both(db, "cohort_retention", {"weeks": 1, "tz": tz})
         db.execute('DELETE FROM "User"')
+
+
+def test_level_and_completion_counters_follow_course_and_lesson_edits(db):
+    """0009: ops.level_progress / ops.level_stats / ops.course_progress_sum and the progress,
+    completed-course and session columns of ops.user_score, after the edits that move them
+    without a progress write (a course's level or published flag, a lesson inserted,
+    published, unpublished, moved or deleted, a course deleted) and after progress and event
+    writes; course_completion_by_level, learning_funnel (all courses and each course) and
+    gamification_effectiveness stay equal to their oracles."""
+    today = today_in(db)
+    for uid in ("a", "b", "c"):
+        add_user(db, uid)
+    add_user(db, "t", role="TEACHER")
+    add_course(db, "c1", "investing", lessons=2)
+    add_course(db, "c2", "saving", level="EXPERT", lessons=2)
+    add_course(db, "c3", "budget", level="EXPERT", lessons=1, published=False)
+
+    def check():
+        assert_counters_exact(db)
+        both(db, "course_completion_by_level")
+        both(db, "gamification_effectiveness")
+        for course in (None, "c1", "c2", "c3", "nope"):
+            both(db, "learning_funnel", {"course_id": course})
+
+    for uid, lesson in (("a", "c1-l1"), ("a", "c1-l2"), ("b", "c1-l1"), ("a", "c2-l1"), ("c", "c3-l1"),
+                        ("t", "c1-l1"), ("t", "c1-l2")):  # fmt: skip
+        add_progress(db, uid, lesson, status="COMPLETED", pct=100)
+    add_progress(db, "b", "c2-l2", pct=12.5)
+    for uid, session in (("a", "s1"), ("a", "s2"), ("b", "s3"), ("t", "s4")):
+        add_log(db, uid, session, local_ts(db, today, 9, "UTC"))
+    check()
+    completed = dict(db.execute('SELECT "userId", "completedCourses" FROM ops.user_score').fetchall())
+    assert completed == {"a": 1, "b": 0, "c": 1, "t": 1}  # c3 is unpublished but complete
+    assert dict(db.execute('SELECT "userId", sessions FROM ops.user_score').fetchall())["a"] == 2
+
+    db.execute("UPDATE \"Course\" SET level = 'INTERMEDIATE' WHERE id = 'c2'")  # level moved
+    db.execute("UPDATE \"Course\" SET published = true WHERE id = 'c3'")  # enters EXPERT
+    db.execute("UPDATE \"Course\" SET published = false WHERE id = 'c1'")  # leaves BEGINNER
+    db.execute("UPDATE \"Course\" SET title = '{}'")  # neither: nothing moves
+    check()
+    # lessons: a new published lesson un-completes c1; publishing/unpublishing/moving lessons
+    db.execute(
+        'INSERT INTO "Lesson" (id, "courseId", "order", title, published) '
+        "VALUES ('c1-l3', 'c1', 3, '{}', true), ('c2-l3', 'c2', 3, '{}', false)"
+    )
+    done = 'SELECT "completedCourses" FROM ops.user_score WHERE "userId" = %s'
+    assert db.execute(done, ["a"]).fetchone()[0] == 0
+    check()
+    db.execute("UPDATE \"Lesson\" SET published = false WHERE id = 'c1-l3'")  # c1 complete again
+    db.execute("UPDATE \"Lesson\" SET published = false WHERE id = 'c2-l2'")  # a completes c2
+    db.execute('UPDATE "Lesson" SET "courseId" = \'c3\', "order" = 5 WHERE id = \'c2-l3\'')
+    check()
+    db.execute("DELETE FROM \"Lesson\" WHERE id = 'c3-l1'")  # c's only progress goes with it
+    db.execute("DELETE FROM \"Course\" WHERE id = 'c2'")  # cascades to lessons and progress
+    check()
+    # progress and event writes after the edits, a user renamed and one deleted
+    db.execute(
+        'UPDATE "UserProgress" SET status = \'IN_PROGRESS\', "progressPercentage" = 40 WHERE "userId" = \'b\''
+    )
+    add_progress(db, "c", "c1-l2", status="COMPLETED", pct=100)
+    add_log(db, "c", "s5", local_ts(db, today, 10, "UTC"))
+    db.execute('DELETE FROM "BehaviorLog" WHERE "sessionId" = \'s2\'')
+    db.execute("UPDATE \"User\" SET id = 'a2' WHERE id = 'a'")
+    db.execute("DELETE FROM \"User\" WHERE id = 'b'")
+    check()
+    db.execute('TRUNCATE "BehaviorLog"')
+    db.execute('TRUNCATE "UserProgress"')
+    assert db.execute("SELECT count(*) FROM ops.level_stats").fetchone()[0] == 0
+    check()
+
+
+def test_user_cohort_bits_follow_events_signups_and_the_reporting_zone(db):
+    """0010: ops.user_cohort (signup day in the reporting zone, bits of the weeks 1..4 with an
+    event) after events inside and outside the weeks, deletes of a day's last event, a moved
+    event, signup dates and roles changed, a user renamed and deleted, and a new reporting
+    zone; cohort_retention stays equal to its oracle in the reporting zone and in another."""
+    today = today_in(db)
+    signup = today - dt.timedelta(days=30)
+    for i, uid in enumerate(("a", "b", "c", "d")):
+        add_user(db, uid, created=local_ts(db, signup - dt.timedelta(days=i), 23, "UTC"))
+    add_user(db, "t", role="TEACHER", created=local_ts(db, signup, 12, "UTC"))
+
+    def check():
+        assert_counters_exact(db)
+        for z in ("UTC", "Pacific/Kiritimati", "America/Adak"):
+            for weeks in (1, 6):
+                both(db, "cohort_retention", {"weeks": weeks, "tz": z})
+
+    def event(uid, days_after_signup, hour=12):
+        add_log(
+            db,
+            uid,
+            f"s-{uid}-{days_after_signup}",
+            local_ts(db, signup + dt.timedelta(days=days_after_signup), hour, "UTC"),
+        )
+
+    for uid, days in (("a", 7), ("a", 14), ("a", 29), ("b", 6), ("b", 13), ("c", 20), ("t", 8), ("d", 35)):
+        event(uid, days)
+    check()
+    bits = dict(db.execute('SELECT "userId", "activeWeeks" FROM ops.user_cohort').fetchall())
+    assert bits["a"] == 0b1011 and bits["t"] == 0b0001  # a: weeks 1, 2, 4 (day 29); t: not a student
+    db.execute('DELETE FROM "BehaviorLog" WHERE "userId" = \'a\' AND "sessionId" = \'s-a-14\'')  # week 2 lost
+    db.execute(  # c's event moves from week 2 to week 3
+        "UPDATE \"BehaviorLog\" SET timestamp = timestamp + interval '7 days' WHERE \"sessionId\" = 's-c-20'"
+    )
+    db.execute('UPDATE "User" SET "createdAt" = "createdAt" - interval \'7 days\' WHERE id = \'b\'')
+    db.execute("UPDATE \"User\" SET role = 'TEACHER' WHERE id = 'd'")
+    db.execute("UPDATE \"User\" SET role = 'STUDENT' WHERE id = 't'")
+    check()
+    db.execute("UPDATE \"User\" SET id = 'a2' WHERE id = 'a'")  # cascades to the events
+    db.execute("DELETE FROM \"User\" WHERE id = 'c'")
+    check()
+    with db.transaction():
+        db.execute("SELECT ops.set_reporting_tz('Pacific/Kiritimati')")  # UTC+14: signup days move
+    check()
+    db.execute('TRUNCATE "BehaviorLog"')
+    assert db.execute('SELECT count(*) FROM ops.user_cohort WHERE "activeWeeks" <> 0').fetchone()[0] == 0
+    check()
