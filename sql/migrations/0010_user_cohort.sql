@@ -24,8 +24,8 @@
 -- ops.rebuild_user_cohort() recomputes everything (the backfill below; the seeder calls it).
 --
 -- Locking: CREATE TRIGGER holds SHARE ROW EXCLUSIVE on ops.user_day, "User" and
--- ops.analytics_setting until the backfill (one pass over "User" and ops.user_day, about a
--- second at `large`) commits: event and user writes wait for it, none falls in between.
+-- ops.analytics_setting until the backfill (one pass over "User" and ops.user_day, about 3 s
+-- at `large`) commits: event and user writes wait for it, none falls in between.
 
 CREATE TABLE IF NOT EXISTS ops.user_cohort (
     "userId"      text PRIMARY KEY,
