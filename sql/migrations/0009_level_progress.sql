@@ -38,10 +38,13 @@
 --   recomputed from ops.user_course_progress;
 -- - a "Course" whose "published" or "level" changes: its users' memberships move between
 --   levels;
--- - those two admin writes (a course's level/published, a lesson's published/course) first
---   take SHARE on ops.user_course_progress: progress writes in flight commit before they read,
---   and new ones wait for their commit (they would otherwise be counted under the old
---   level or lesson count). Such edits are rare.
+-- - admin edits that change what progress counts toward (a course's level or published flag, a
+--   lesson inserted, deleted, published, unpublished or moved) first take SHARE ROW
+--   EXCLUSIVE on ops.user_course_progress in a BEFORE STATEMENT trigger, and every
+--   "UserProgress" statement first takes ROW EXCLUSIVE on it: progress statements in flight
+--   finish before the edit changes anything, later ones wait for its commit and then read the
+--   new "Lesson"/"Course" rows (their rollup triggers run after the wait, with fresh
+--   snapshots), and two such edits queue instead of deadlocking. Such edits are rare.
 -- TRUNCATE of ops.user_course_progress / ops.user_activity (the 0006 truncate and rebuild
 -- paths) empties the level tables / zeroes the columns. ops.rebuild_level_progress() and
 -- ops.rebuild_user_score() (replaced below, after ops.rebuild_progress and
@@ -61,6 +64,7 @@ CREATE TABLE IF NOT EXISTS ops.level_progress (
     "completerCourses" bigint NOT NULL,
     PRIMARY KEY ("level", "userId")
 );
+CREATE INDEX IF NOT EXISTS level_progress_user_idx ON ops.level_progress ("userId");  -- recomputes by user
 CREATE TABLE IF NOT EXISTS ops.level_stats (
     "level"            "Level" PRIMARY KEY,
     "enrollments"      bigint NOT NULL,
@@ -395,9 +399,7 @@ BEGIN
     IF moved IS NULL THEN
         RETURN NULL;
     END IF;
-    -- progress writes in flight commit first (their deltas are filed under the old level and
-    -- moved below); later ones wait for this transaction and see the new level
-    LOCK TABLE ops.user_course_progress IN SHARE MODE;
+    -- no progress write runs meanwhile: see ops.lock_progress_rollups (BEFORE STATEMENT)
     SELECT array_agg(lvl), array_agg(uid), array_agg(dn), array_agg(dk) INTO l, u, n, k
     FROM (SELECT m.lvl, x."userId" AS uid, sum(m.sign) AS dn,
                  coalesce(sum(m.sign) FILTER (WHERE x."completed" > 0), 0) AS dk
@@ -424,24 +426,23 @@ CREATE OR REPLACE FUNCTION ops.lesson_score_update() RETURNS trigger
     LANGUAGE plpgsql AS
 $fn$
 DECLARE
-    courses text[];
-    users text[];
+    gone text[]; added text[]; courses text[]; users text[];
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT "courseId") INTO courses FROM new_rows WHERE "published";
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT "courseId") INTO courses FROM old_rows WHERE "published";
-    ELSE
-        SELECT array_agg(DISTINCT c.cid) INTO courses
-        FROM old_rows o JOIN new_rows n ON n."id" = o."id", unnest(ARRAY[o."courseId", n."courseId"]) AS c(cid)
-        WHERE (o."courseId", o."published") IS DISTINCT FROM (n."courseId", n."published")
-          AND (o."published" OR n."published");
+    -- courses whose published lesson count changed: -1 per old published row, +1 per new one
+    -- (by course, not by lesson id, so a renamed lesson is covered too)
+    IF TG_OP <> 'INSERT' THEN
+        SELECT array_agg("courseId") INTO gone FROM old_rows WHERE "published";
     END IF;
+    IF TG_OP <> 'DELETE' THEN
+        SELECT array_agg("courseId") INTO added FROM new_rows WHERE "published";
+    END IF;
+    SELECT array_agg(cid) INTO courses
+    FROM (SELECT cid FROM (SELECT unnest(gone) AS cid, -1 AS d UNION ALL SELECT unnest(added), 1) x
+          GROUP BY cid HAVING sum(d) <> 0) y;
     IF courses IS NULL THEN
         RETURN NULL;
     END IF;
-    -- progress writes in flight commit first; later ones wait and see the new lesson count
-    LOCK TABLE ops.user_course_progress IN SHARE MODE;
+    -- no progress write runs meanwhile: see ops.lock_progress_rollups (BEFORE STATEMENT)
     SELECT array_agg(DISTINCT "userId") INTO users FROM ops.user_course_progress WHERE "courseId" = ANY (courses);
     IF users IS NOT NULL THEN
         PERFORM ops.recompute_completed_courses(users);
@@ -477,6 +478,30 @@ BEGIN
 END
 $fn$;
 
+-- BEFORE STATEMENT locks (see the header): admin edits of what progress counts toward take
+-- SHARE ROW EXCLUSIVE, progress statements ROW EXCLUSIVE, on ops.user_course_progress.
+CREATE OR REPLACE FUNCTION ops.lock_progress_rollups() RETURNS trigger
+    LANGUAGE plpgsql AS
+$fn$
+BEGIN
+    IF TG_TABLE_NAME = 'UserProgress' THEN
+        LOCK TABLE ops.user_course_progress IN ROW EXCLUSIVE MODE;
+    ELSE
+        LOCK TABLE ops.user_course_progress IN SHARE ROW EXCLUSIVE MODE;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER lock_progress_rollups
+    BEFORE INSERT OR UPDATE OR DELETE ON "UserProgress"
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.lock_progress_rollups();
+CREATE TRIGGER lock_progress_rollups
+    BEFORE INSERT OR DELETE OR UPDATE OF "published", "courseId" ON "Lesson"
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.lock_progress_rollups();
+CREATE TRIGGER lock_progress_rollups
+    BEFORE DELETE OR UPDATE OF "published", "level" ON "Course"
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.lock_progress_rollups();
 CREATE TRIGGER rollups_insert
     AFTER INSERT ON ops.user_course_progress REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION ops.user_course_progress_rollups();

@@ -63,6 +63,9 @@ $fn$
 DECLARE
     tz text := ops.reporting_tz();
 BEGIN
+    -- lock the kept rows first, then read: an event insert's bit OR-ed in meanwhile is either
+    -- committed before the read below (and seen) or waits and is applied after (not lost)
+    PERFORM 1 FROM ops.user_cohort WHERE "userId" = ANY (p_users) ORDER BY "userId" FOR UPDATE;
     INSERT INTO ops.user_cohort AS r ("userId", "student", "signupDay", "activeWeeks")
     SELECT * FROM ops.user_cohort_of(p_users, tz) ORDER BY 1
     ON CONFLICT ("userId") DO UPDATE
