@@ -330,6 +330,10 @@ def test_level_and_completion_counters_follow_course_and_lesson_edits(db):
     db.execute("UPDATE \"Lesson\" SET published = false WHERE id = 'c2-l2'")  # a completes c2
     db.execute('UPDATE "Lesson" SET "courseId" = \'c3\', "order" = 5 WHERE id = \'c2-l3\'')
     check()
+    # renamed and published in one statement
+    db.execute("UPDATE \"Lesson\" SET id = 'c1-l3b', published = true WHERE id = 'c1-l3'")
+    assert db.execute(done, ["a"]).fetchone()[0] == 1  # c1 no longer complete; c2 still is
+    check()
     db.execute("DELETE FROM \"Lesson\" WHERE id = 'c3-l1'")  # c's only progress goes with it
     db.execute("DELETE FROM \"Course\" WHERE id = 'c2'")  # cascades to lessons and progress
     check()
