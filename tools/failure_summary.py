@@ -65,7 +65,6 @@ def summarise(lines):
             test = line.strip() if ".py::" in line else prev.strip() + line.strip()
             stage.append(test[:WIDTH])
         elif m := STAGE_END.match(line):
-            close_fail(ignored=False)
             if m.group(2).startswith("FAILED"):
                 out.extend(stage)
                 out.append(line)
