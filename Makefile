@@ -17,7 +17,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help demo bench health backup restore-verify test lint lint-code lint-migrations erd-check pytest \
-	molecule molecule-replication image deps venv lock clean bench-seed erd
+	molecule molecule-replication image deps venv lock clean bench-seed erd app-schema
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ molecule: venv image ## molecule test for every scenario of every role (incl. th
 molecule-replication: venv image ## Only the three-host scenario: streaming replica, Redis replica, faults, promotion drill
 	cd roles/postgresql && MOLECULE_ROLE=postgresql $(CURDIR)/$(STAGE) "molecule postgresql/replication" \
 	  $(CURDIR)/$(BIN)/molecule test -s replication
+
+app-schema: venv ## Re-render sql/schema from the app's Prisma schema (PRISMA=path/schema.prisma COMMIT=sha)
+	$(PY) tools/render_app_schema.py $(PRISMA) --commit $(COMMIT)
 
 erd: venv ## Regenerate docs/schema/erd-*.md from a throwaway PostgreSQL (sql/schema + sql/migrations)
 	$(PY) tools/erd.py --throwaway --out docs/schema

@@ -77,10 +77,32 @@ DOMAIN_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 # shared/DOMAIN.md. "analytics" also draws "User", as the external table its FK points to.
 DEFAULT_DOMAINS: dict[str, list[str]] = {
-    "learning": ["User", "Course", "Lesson", "UserProgress"],
+    "learning": [
+        "User",
+        "Course",
+        "Lesson",
+        "UserProgress",
+        "Quiz",
+        "QuizQuestion",
+        "QuizAttempt",
+        "Certificate",
+    ],
     "analytics": ["BehaviorLog"],
     "gamification": ["UserStreak", "UserAchievement", "Achievement"],
-    "social": ["BuddyGroup", "BuddyMember", "SocialPost", "UserRelationship"],
+    "social": ["BuddyGroup", "BuddyMember", "BuddyChallenge", "SocialPost", "UserRelationship"],
+    # the app's models outside DOMAIN.md's four domains (no ops object reads them)
+    "platform": [
+        "ChatThread",
+        "ChatMessage",
+        "InvestmentProfile",
+        "VirtualPortfolio",
+        "SimulationScenario",
+        "SimulationCommitment",
+        "UserChecklist",
+        "RefreshToken",
+        "ModerationLog",
+        "SystemSettings",
+    ],
 }
 
 _FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}

@@ -1208,13 +1208,28 @@ class Plan:
                 a[4],
                 a[5],
                 a[6],
+                {"vi": f"Thành tích: {a[1]}", "en": f"Achievement: {a[2]}", "zh": f"成就：{a[3]}"},
+                f"achievements/{a[0]}.svg",
+                created,
                 created,
             )
             for i, a in enumerate(ACHIEVEMENTS)
         ]
         yield (
             "Achievement",
-            ["id", "key", "name", "criteria", "points", "tier", "category", "createdAt"],
+            [
+                "id",
+                "key",
+                "name",
+                "criteria",
+                "points",
+                "tier",
+                "category",
+                "description",
+                "iconKey",
+                "createdAt",
+                "updatedAt",
+            ],
             _py_copy(rows),
         )
         gtypes = ("LEARNING", "SAVING", "INVESTING")
@@ -1245,7 +1260,9 @@ class Plan:
             ["id", "name", "type", "totalPoints", "streak", "createdAt", "updatedAt"],
             _py_copy(rows),
         )
-        s_last = _tsl(self.last_activity)
+        # NOT NULL in the app (@default(now()) when the streak row is made at signup): a user
+        # with no activity yet carries the signup time.
+        s_last = _tsl(np.where(self.last_activity >= 0, self.last_activity, self.user_created))
         s_updated = _tsl(np.maximum(self.last_activity, self.user_created))
         rows = []
         for i in range(U):
@@ -1287,11 +1304,16 @@ class Plan:
                     uid[self.a_user[i]],
                     a[0],
                     {"vi": a[1], "en": a[2], "zh": a[3]},
+                    {"vi": f"Thành tích: {a[1]}", "en": f"Achievement: {a[2]}", "zh": f"成就：{a[3]}"},
                     f"achievements/{a[0]}.svg",
                     a_awarded[i],
                 )
             )
-        yield "UserAchievement", ["id", "userId", "type", "name", "iconKey", "awardedAt"], _py_copy(rows)
+        yield (
+            "UserAchievement",
+            ["id", "userId", "type", "name", "description", "iconKey", "awardedAt"],
+            _py_copy(rows),
+        )
         mroles = ("LEADER", "MEMBER")
         m_joined = _tsl(self.m_joined)
         rows = [
@@ -1336,12 +1358,11 @@ class Plan:
                     {"vi": t[0], "en": t[1], "zh": t[2]},
                     int(self.p_likes[i]),
                     p_created[i],
-                    p_created[i],
                 )
             )
         yield (
             "SocialPost",
-            ["id", "userId", "groupId", "type", "content", "likesCount", "createdAt", "updatedAt"],
+            ["id", "userId", "groupId", "type", "content", "likesCount", "createdAt"],
             _py_copy(rows),
         )
         rstat = ("FOLLOWING", "FRIEND_REQUESTED", "FRIENDS", "BLOCKED")
@@ -2159,8 +2180,10 @@ def _load(conn, connect_fn, plan, ident, ledger, action, steps, chunk_rows, on_s
             if ledger is not None:
                 conn.execute("UPDATE ops.seed_ledger SET status = 'replaced' WHERE id = %s", (ledger["id"],))
             # Still session_replication_role = origin: the rollups' TRUNCATE triggers empty
-            # them along with the app tables (the completion step rebuilds them).
-            conn.execute("TRUNCATE {}".format(", ".join(_q(t) for t in APP_TABLES)))
+            # them along with the app tables (the completion step rebuilds them). CASCADE: the
+            # app's tables the seeder does not fill (chat, quizzes, tokens, ...) reference
+            # these; a seed replaces all app data, so they are emptied too.
+            conn.execute("TRUNCATE {} CASCADE".format(", ".join(_q(t) for t in APP_TABLES)))
             ddl = []
             for t in APP_TABLES:
                 ddl += _secondary_ddl(conn, t, with_pk=t in BIG_TABLES)
@@ -2214,7 +2237,9 @@ def _load(conn, connect_fn, plan, ident, ledger, action, steps, chunk_rows, on_s
             with conn.transaction():
                 if step == "base":
                     if freeze:
-                        conn.execute("TRUNCATE {}".format(", ".join(_q(t) for t in base_tables)))
+                        # CASCADE reaches only the app's unseeded tables (already empty): the
+                        # big tables' foreign keys are dropped for the load.
+                        conn.execute("TRUNCATE {} CASCADE".format(", ".join(_q(t) for t in base_tables)))
                     it = plan.base_tables()
                     while True:
                         g0 = time.monotonic()

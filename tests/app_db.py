@@ -14,15 +14,32 @@ from vedfin_pg import params_from_conninfo
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app_db(pg_server, seed_args: dict | None = None) -> dict:
-    """A new database with sql/schema + sql/migrations, seeded with ``seed_args`` when given."""
+# The app's DateTime columns: Prisma's default (timestamp(3), UTC wall clock) or mapped with
+# @db.Timestamptz(3). Prisma renders the latter as exactly this substitution of the former
+# (checked with tools/render_app_schema.py on both schemas).
+FLAVOURS = ("timestamp", "timestamptz")
+
+
+def app_schema_sql(flavour: str = "timestamp") -> str:
+    sql = (ROOT / "sql" / "schema" / "001_app_schema.sql").read_text()
+    if flavour == "timestamptz":
+        return sql.replace("TIMESTAMP(3)", "TIMESTAMPTZ(3)")
+    assert flavour == "timestamp", flavour
+    return sql
+
+
+def create_app_db(
+    pg_server, seed_args: dict | None = None, flavour: str = "timestamp", migrations=None
+) -> dict:
+    """A new database with sql/schema (in ``flavour``) + sql/migrations (or the ``migrations``
+    directory), seeded with ``seed_args`` when given."""
     name = f"a_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     info = pg_server.conninfo(name)
     with psycopg.connect(**info, autocommit=True) as conn:
-        conn.execute((ROOT / "sql" / "schema" / "001_app_schema.sql").read_text())
-        vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
+        conn.execute(app_schema_sql(flavour))
+        vedfin_migrate.apply(conn, migrations or ROOT / "sql" / "migrations")
     if seed_args:
         vedfin_seed.seed(params_from_conninfo(info), **seed_args)
     return info

@@ -11,8 +11,8 @@
 --   (int, NULL = never). Order: last_activity ASC NULLS FIRST (never-active first), id ASC.
 WITH s AS (
     SELECT u."id", u."name", u."email",
-           (SELECT max(b."timestamp") FROM "BehaviorLog" b WHERE b."userId" = u."id") AS last_activity,
-           (SELECT coalesce(avg(p."progressPercentage"::numeric), 0)
+           (SELECT ops.utc(max(b."timestamp")) FROM "BehaviorLog" b WHERE b."userId" = u."id") AS last_activity,
+           (SELECT coalesce(avg(coalesce(p."progressPercentage", 0)::numeric), 0)
               FROM "UserProgress" p WHERE p."userId" = u."id") AS avg_progress_raw,
            coalesce((SELECT st."currentStreak" FROM "UserStreak" st WHERE st."userId" = u."id"), 0)
                AS current_streak

@@ -21,11 +21,11 @@ WITH w AS (
     UNION ALL
     SELECT c.cohort_week,
            bool_or(k = 1) IS TRUE, bool_or(k = 2) IS TRUE, bool_or(k = 3) IS TRUE, bool_or(k = 4) IS TRUE
-    FROM (SELECT u."id", (u."createdAt" AT TIME ZONE %(tz)s::text)::date AS signup_day,
-                 date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date AS cohort_week
+    FROM (SELECT u."id", (ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date AS signup_day,
+                 date_trunc('week', ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date AS cohort_week
           FROM "User" u, w
           WHERE NOT w.counters AND u."role" = 'STUDENT'
-            AND date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date
+            AND date_trunc('week', ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date
                 BETWEEN w.this_week - 7 * (%(weeks)s::int - 1) AND w.this_week
             -- the same weeks as a "createdAt" range, a day wider on each side (DST): an index
             -- range scan of "User_createdAt_idx" instead of the week of every user

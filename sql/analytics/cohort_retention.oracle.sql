@@ -11,26 +11,26 @@
 WITH w AS (
     SELECT date_trunc('week', now() AT TIME ZONE %(tz)s::text)::date AS this_week
 ), cohort AS (
-    SELECT u."id", (u."createdAt" AT TIME ZONE %(tz)s::text)::date AS signup_day,
-           date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date AS cohort_week
+    SELECT u."id", (ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date AS signup_day,
+           date_trunc('week', ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date AS cohort_week
     FROM "User" u, w
     WHERE u."role" = 'STUDENT'
-      AND date_trunc('week', u."createdAt" AT TIME ZONE %(tz)s::text)::date
+      AND date_trunc('week', ops.utc(u."createdAt") AT TIME ZONE %(tz)s::text)::date
           BETWEEN w.this_week - 7 * (%(weeks)s::int - 1) AND w.this_week
 ), flags AS (
     SELECT c."id", c.cohort_week,
         EXISTS (SELECT 1 FROM "BehaviorLog" b WHERE b."userId" = c."id"
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 7
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date < c.signup_day + 14) AS w1,
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 7
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date < c.signup_day + 14) AS w1,
         EXISTS (SELECT 1 FROM "BehaviorLog" b WHERE b."userId" = c."id"
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 14
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date < c.signup_day + 21) AS w2,
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 14
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date < c.signup_day + 21) AS w2,
         EXISTS (SELECT 1 FROM "BehaviorLog" b WHERE b."userId" = c."id"
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 21
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date < c.signup_day + 28) AS w3,
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 21
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date < c.signup_day + 28) AS w3,
         EXISTS (SELECT 1 FROM "BehaviorLog" b WHERE b."userId" = c."id"
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 28
-                AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date < c.signup_day + 35) AS w4
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date >= c.signup_day + 28
+                AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date < c.signup_day + 35) AS w4
     FROM cohort c
 )
 SELECT wk.week::date AS cohort_week,

@@ -28,7 +28,7 @@ SELECT lv.level,
                       AND NOT EXISTS (SELECT 1 FROM "UserProgress" p
                                        WHERE p."userId" = u."id" AND p."lessonId" = l."id"
                                          AND p."status" = 'COMPLETED')))) AS course_completions,
-    (SELECT round(avg(p."progressPercentage"::numeric), 2) FROM "UserProgress" p
+    (SELECT round(avg(coalesce(p."progressPercentage", 0)::numeric), 2) FROM "UserProgress" p
        JOIN "Lesson" l ON l."id" = p."lessonId"
        JOIN "Course" c ON c."id" = l."courseId"
       WHERE c."published" AND c."level" = lv.level) AS avg_progress

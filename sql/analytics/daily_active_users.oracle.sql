@@ -11,10 +11,10 @@ WITH w AS (
     SELECT (now() AT TIME ZONE %(tz)s::text)::date - (%(days)s::int - 1) AS first_day,
            (now() AT TIME ZONE %(tz)s::text)::date AS last_day
 ), ev AS (
-    SELECT (b."timestamp" AT TIME ZONE %(tz)s::text)::date AS day, b."userId", b."sessionId", b."duration"
+    SELECT (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date AS day, b."userId", b."sessionId", b."duration"
     FROM "BehaviorLog" b, w
     WHERE b."userId" IS NOT NULL
-      AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date BETWEEN w.first_day AND w.last_day
+      AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date BETWEEN w.first_day AND w.last_day
 ), per_session AS (
     SELECT day, "sessionId", sum(coalesce("duration", 0)) AS dur
     FROM ev GROUP BY day, "sessionId"

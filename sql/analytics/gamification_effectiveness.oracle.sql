@@ -15,7 +15,7 @@ WITH per_user AS (
            CASE WHEN u."points" >= 1000 THEN 'high' WHEN u."points" >= 100 THEN 'medium' ELSE 'low' END AS ps,
            CASE WHEN coalesce(s."currentStreak", 0) >= 7 THEN 'high'
                 WHEN coalesce(s."currentStreak", 0) >= 3 THEN 'medium' ELSE 'low' END AS ss,
-           (SELECT coalesce(avg(p."progressPercentage"::numeric), 0) FROM "UserProgress" p
+           (SELECT coalesce(avg(coalesce(p."progressPercentage", 0)::numeric), 0) FROM "UserProgress" p
              WHERE p."userId" = u."id") AS avg_progress,
            (SELECT count(DISTINCT b."sessionId") FROM "BehaviorLog" b WHERE b."userId" = u."id") AS sessions,
            (SELECT count(*) FROM "UserProgress" p WHERE p."userId" = u."id" AND p."status" = 'COMPLETED')

@@ -21,7 +21,7 @@ WITH win AS (
       AND a."awardedAt" >= (((now() AT TIME ZONE %(tz)s::text)::date
                              - CASE %(timeframe)s::text WHEN 'week' THEN 6 ELSE 29 END)::timestamp
                             AT TIME ZONE %(tz)s::text) - interval '1 day'
-      AND (a."awardedAt" AT TIME ZONE %(tz)s::text)::date
+      AND (ops.utc(a."awardedAt") AT TIME ZONE %(tz)s::text)::date
           > (now() AT TIME ZONE %(tz)s::text)::date - CASE %(timeframe)s::text WHEN 'week' THEN 7 ELSE 30 END
     GROUP BY a."userId"
 ), top_base AS (

@@ -13,7 +13,7 @@ WITH scored AS (
            (SELECT count(*) FROM "UserAchievement" a
              WHERE a."userId" = u."id"
                AND (%(timeframe)s::text = 'all'
-                    OR (a."awardedAt" AT TIME ZONE %(tz)s::text)::date
+                    OR (ops.utc(a."awardedAt") AT TIME ZONE %(tz)s::text)::date
                        > (now() AT TIME ZONE %(tz)s::text)::date
                          - CASE %(timeframe)s::text WHEN 'week' THEN 7 ELSE 30 END)) AS achievement_count
     FROM "User" u

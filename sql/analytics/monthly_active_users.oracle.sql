@@ -10,11 +10,11 @@ WITH w AS (
             - make_interval(months => %(months)s::int - 1))::date AS first_month,
            date_trunc('month', now() AT TIME ZONE %(tz)s::text)::date AS last_month
 ), ev AS (
-    SELECT date_trunc('month', b."timestamp" AT TIME ZONE %(tz)s::text)::date AS month,
+    SELECT date_trunc('month', ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date AS month,
            b."userId", b."sessionId"
     FROM "BehaviorLog" b, w
     WHERE b."userId" IS NOT NULL
-      AND date_trunc('month', b."timestamp" AT TIME ZONE %(tz)s::text)::date
+      AND date_trunc('month', ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date
           BETWEEN w.first_month AND w.last_month
 ), agg AS (
     SELECT month, count(DISTINCT "userId") AS mau, count(DISTINCT "sessionId") AS sessions

@@ -10,7 +10,7 @@
 --   the same price count twice), active_courses (distinct courses with a new enrollment that
 --   day). Order: date ASC.
 WITH enrollment AS (
-    SELECT p."userId", l."courseId", min(p."createdAt") AS first_at
+    SELECT p."userId", l."courseId", ops.utc(min(p."createdAt")) AS first_at
     FROM "UserProgress" p JOIN "Lesson" l ON l."id" = p."lessonId"
     GROUP BY p."userId", l."courseId"
 ), new_enr AS (

@@ -16,12 +16,12 @@
 --   avg_progress         mean progressPercentage (numeric 2 dp, 0 without progress)
 --   total_sessions       distinct sessionId among the window's events
 WITH ev AS (
-    SELECT b."sessionId", b."eventType", b."duration", b."timestamp" AT TIME ZONE %(tz)s::text AS local_ts
+    SELECT b."sessionId", b."eventType", b."duration", ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text AS local_ts
     FROM "BehaviorLog" b
     WHERE b."userId" = %(user_id)s::text
-      AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date
+      AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date
           > (now() AT TIME ZONE %(tz)s::text)::date - %(days)s::int
-      AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date <= (now() AT TIME ZONE %(tz)s::text)::date
+      AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date <= (now() AT TIME ZONE %(tz)s::text)::date
 ), prog AS (
     SELECT p."status", p."progressPercentage", l."courseId"
     FROM "UserProgress" p JOIN "Lesson" l ON l."id" = p."lessonId"
@@ -40,5 +40,5 @@ SELECT %(user_id)s::text AS user_id,
       GROUP BY c."level" ORDER BY count(*) DESC, c."level" LIMIT 1) AS preferred_difficulty,
     (SELECT count(*) FROM prog WHERE "status" = 'COMPLETED') AS completed_lessons,
     (SELECT count(*) FROM prog WHERE "status" IN ('STARTED', 'IN_PROGRESS')) AS in_progress_lessons,
-    (SELECT round(coalesce(avg("progressPercentage"::numeric), 0), 2) FROM prog) AS avg_progress,
+    (SELECT round(coalesce(avg(coalesce("progressPercentage", 0)::numeric), 0), 2) FROM prog) AS avg_progress,
     (SELECT count(DISTINCT "sessionId") FROM ev) AS total_sessions

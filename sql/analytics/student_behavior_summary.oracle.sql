@@ -8,9 +8,9 @@ WITH ev AS (
     SELECT b."sessionId", b."eventType", b."duration"
     FROM "BehaviorLog" b
     WHERE b."userId" = %(user_id)s::text
-      AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date
+      AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date
           > (now() AT TIME ZONE %(tz)s::text)::date - %(days)s::int
-      AND (b."timestamp" AT TIME ZONE %(tz)s::text)::date <= (now() AT TIME ZONE %(tz)s::text)::date
+      AND (ops.utc(b."timestamp") AT TIME ZONE %(tz)s::text)::date <= (now() AT TIME ZONE %(tz)s::text)::date
 )
 SELECT %(user_id)s::text AS user_id,
        (SELECT count(*) FROM ev) AS total_events,

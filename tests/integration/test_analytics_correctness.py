@@ -249,8 +249,8 @@ def test_run_leaves_the_callers_transaction_alone(demo_db):
 # -- edge cases -----------------------------------------------------------------------------
 def add_user(conn, uid, role="STUDENT", points=0, created=None):
     conn.execute(
-        'INSERT INTO "User" (id, email, "passwordHash", name, role, points, "createdAt") '
-        "VALUES (%s, %s, 'x', %s, %s, %s, coalesce(%s, now()))",
+        'INSERT INTO "User" (id, email, "passwordHash", name, role, points, "createdAt", "updatedAt") '
+        "VALUES (%s, %s, 'x', %s, %s, %s, coalesce(%s, now()), now())",
         [uid, uid + "@example.com", psycopg.types.json.Jsonb({"vi": uid}), role, points, created],
     )
 
@@ -259,21 +259,40 @@ def add_course(
     conn, cid, slug, price=100, level="BEGINNER", published=True, lessons=2, published_lessons=None
 ):
     conn.execute(
-        'INSERT INTO "Course" (id, slug, title, price, level, published) VALUES (%s, %s, %s, %s, %s, %s)',
-        [cid, slug, psycopg.types.json.Jsonb({"vi": slug}), price, level, published],
+        'INSERT INTO "Course" (id, slug, title, description, "thumbnailKey", price, level, published, '
+        '"updatedAt") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())',
+        [
+            cid,
+            slug,
+            psycopg.types.json.Jsonb({"vi": slug}),
+            psycopg.types.json.Jsonb({"vi": f"Khoá học {slug}"}),
+            f"courses/{cid}/thumbnail.jpg",
+            price,
+            level,
+            published,
+        ],
     )
     for i in range(1, lessons + 1):
         pub = True if published_lessons is None else i <= published_lessons
         conn.execute(
-            'INSERT INTO "Lesson" (id, "courseId", "order", title, published) VALUES (%s, %s, %s, %s, %s)',
-            [f"{cid}-l{i}", cid, i, psycopg.types.json.Jsonb({"vi": "b"}), pub],
+            'INSERT INTO "Lesson" (id, "courseId", "order", title, content, published, "updatedAt") '
+            "VALUES (%s, %s, %s, %s, %s, %s, now())",
+            [
+                f"{cid}-l{i}",
+                cid,
+                i,
+                psycopg.types.json.Jsonb({"vi": "b"}),
+                psycopg.types.json.Jsonb({"vi": f"Nội dung bài {i}"}),
+                pub,
+            ],
         )
 
 
 def add_progress(conn, uid, lesson, status="IN_PROGRESS", pct=50, spent=60, created=None):
     conn.execute(
         'INSERT INTO "UserProgress" (id, "userId", "lessonId", status, "progressPercentage", '
-        '"durationSpent", "createdAt") VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()))',
+        '"durationSpent", "createdAt", "updatedAt") '
+        "VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), now())",
         [f"p-{uid}-{lesson}", uid, lesson, status, pct, spent, created],
     )
 
@@ -415,13 +434,22 @@ def test_leaderboard_timeframe_boundaries_and_ties(fresh, tz):
     today = today_in(fresh, tz)
     for uid in ("a", "b", "c"):
         add_user(fresh, uid, points=100)
-    fresh.execute('INSERT INTO "UserStreak" (id, "userId", "currentStreak") VALUES (\'st\', \'c\', 5)')
+    fresh.execute(
+        'INSERT INTO "UserStreak" (id, "userId", "currentStreak", "updatedAt") '
+        "VALUES ('st', 'c', 5, now())"
+    )
 
     def award(uid, ts):
         fresh.execute(
-            'INSERT INTO "UserAchievement" (id, "userId", type, name, "awardedAt") '
-            "VALUES (%s, %s, 'badge', %s, %s)",
-            [uuid.uuid4().hex, uid, psycopg.types.json.Jsonb({"vi": "x"}), ts],
+            'INSERT INTO "UserAchievement" (id, "userId", type, name, description, "iconKey", "awardedAt") '
+            "VALUES (%s, %s, 'badge', %s, %s, 'achievements/badge.svg', %s)",
+            [
+                uuid.uuid4().hex,
+                uid,
+                psycopg.types.json.Jsonb({"vi": "x"}),
+                psycopg.types.json.Jsonb({"vi": "y"}),
+                ts,
+            ],
         )
 
     award("a", local_ts(fresh, today - dt.timedelta(days=6), 0, tz))  # first moment of the week
@@ -435,7 +463,7 @@ def test_leaderboard_timeframe_boundaries_and_ties(fresh, tz):
     ]
     month = both(fresh, "leaderboard", {"timeframe": "month", "tz": tz})
     assert [(r["id"], r["achievement_count"]) for r in month] == [("b", 2), ("a", 1), ("c", 0)]
-    fresh.execute("INSERT INTO \"BuddyGroup\" (id, name) VALUES ('g', 'g')")
+    fresh.execute("INSERT INTO \"BuddyGroup\" (id, name, \"updatedAt\") VALUES ('g', 'g', now())")
     fresh.execute("INSERT INTO \"BuddyMember\" (id, \"groupId\", \"userId\") VALUES ('m', 'g', 'b')")
     assert [r["id"] for r in both(fresh, "leaderboard", {"group_id": "g", "tz": tz})] == ["b"]
 

@@ -36,24 +36,25 @@ def diagram_lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("```mermaid\n", 1)[1].split("```", 1)[0].splitlines()]
 
 
-def test_all_twelve_app_tables_mapped_and_fks_rendered(schema_db):
+def test_every_app_table_mapped_and_fks_rendered(schema_db):
     catalog = catalog_of(schema_db)
-    assert sorted(catalog) == APP_TABLES and len(APP_TABLES) == 12
+    assert sorted(catalog) == APP_TABLES and len(APP_TABLES) == 27  # all of the app's schema
     out = ve.generate(catalog)
     assert out["unmapped_tables"] == [] and out["warnings"] == []
     assert sorted(out["files"]) == [
-        f"erd-{d}.md" for d in ("analytics", "gamification", "learning", "social")
+        f"erd-{d}.md" for d in ("analytics", "gamification", "learning", "platform", "social")
     ]
-    assert catalog["UserProgress"].columns[-1].type == "timestamp(3) with time zone"
+    assert catalog["UserProgress"].columns[-1].type == "timestamp(3) without time zone"  # Prisma
     assert catalog["UserStreak"].unique_keys == (("userId",),)
     rels = {
         name: [line for line in diagram_lines(text) if "--" in line] for name, text in out["files"].items()
     }
-    assert rels["erd-learning.md"] == [
+    assert {
         'Course ||--o{ Lesson : "courseId"',
         'Lesson ||--o{ UserProgress : "lessonId"',
         'User ||--o{ UserProgress : "userId"',
-    ]
+        'Lesson ||--o{ Quiz : "lessonId"',
+    } <= set(rels["erd-learning.md"])
     assert rels["erd-analytics.md"] == ['User |o--o{ BehaviorLog : "userId"']  # nullable FK
     assert 'User ||--o| UserStreak : "userId"' in rels["erd-gamification.md"]  # unique FK
     assert 'BuddyGroup |o--o{ SocialPost : "groupId"' in rels["erd-social.md"]
@@ -61,11 +62,8 @@ def test_all_twelve_app_tables_mapped_and_fks_rendered(schema_db):
     user = analytics.index("User {")
     assert analytics[user : user + 3] == ["User {", "text id PK", "}"]  # external: PK only
     learning = out["files"]["erd-learning.md"]
-    assert "timestamptz_3 createdAt" in diagram_lines(learning)
-    assert (
-        "| `User_student_points_idx` | index | btree | `points DESC` |  | `role = 'STUDENT'::\"Role\"` |"
-        in (learning)
-    )
+    assert "timestamp_3 createdAt" in diagram_lines(learning)
+    assert "| `User_email_key` | unique | btree | `email` |  |  |  |" in learning
 
 
 def test_unmapped_tables_are_reported_and_ops_left_out(schema_db):
@@ -114,17 +112,17 @@ def test_module_check_mode_then_write_then_idempotent(schema_db, tmp_path):
     args = module_args(schema_db, dest)
     check = run_module("vedfin_erd", args, check=True)
     assert not check.get("failed"), check.get("msg")
-    assert check["changed"] is True and len(check["files"]) == 4 and not dest.exists()
+    assert check["changed"] is True and len(check["files"]) == 5 and not dest.exists()
     assert check["unmapped_tables"] == []
 
     real = run_module("vedfin_erd", args)
     assert not real.get("failed"), real.get("msg")
     assert real["changed"] is True
     assert sorted(Path(f).name for f in real["files"]) == sorted(ve.generate(catalog_of(schema_db))["files"])
-    assert real["domains"] == ["analytics", "gamification", "learning", "social"]
+    assert real["domains"] == ["analytics", "gamification", "learning", "platform", "social"]
 
     again = run_module("vedfin_erd", args)
-    assert again["changed"] is False and again["files"] == [] and len(again["unchanged"]) == 4
+    assert again["changed"] is False and again["files"] == [] and len(again["unchanged"]) == 5
 
     with psycopg.connect(**schema_db, autocommit=True) as conn:
         conn.execute('CREATE INDEX "Course_price_idx" ON "Course" ("price")')
@@ -147,7 +145,10 @@ def test_module_bad_input(schema_db, empty_db, tmp_path):
 
     unknown = run_module("vedfin_erd", module_args(schema_db, tmp_path, only=["learning", "billing"]))
     assert unknown["failed"] is True
-    assert "unknown domain(s) billing; allowed: analytics, gamification, learning, social" in unknown["msg"]
+    assert (
+        "unknown domain(s) billing; allowed: analytics, gamification, learning, platform, social"
+        in unknown["msg"]
+    )
 
     missing = run_module("vedfin_erd", module_args(schema_db, tmp_path, domains={"learning": ["Usr"]}))
     assert (

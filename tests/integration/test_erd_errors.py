@@ -84,7 +84,9 @@ def test_bad_domain_map(tmp_path, schema_db, content, words):
 def test_unknown_domain_selected(tmp_path, schema_db):
     res = erd(tmp_path, "--dsn", dsn(schema_db), "--domain", "nosuch")
     assert res.returncode == 2
-    assert "unknown domain(s) nosuch; allowed: analytics, gamification, learning, social" in res.stderr
+    assert (
+        "unknown domain(s) nosuch; allowed: analytics, gamification, learning, platform, social" in res.stderr
+    )
 
 
 def test_domain_map_file_missing_or_not_json(tmp_path, schema_db):

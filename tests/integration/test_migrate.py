@@ -83,17 +83,20 @@ def seed_rows(info: dict) -> None:
     with conn_of(info) as conn:
         conn.execute(
             """
-            INSERT INTO "User" (id, email, "passwordHash", name, role, points)
+            INSERT INTO "User" (id, email, "passwordHash", name, role, points, "updatedAt")
             SELECT 'u' || g, 'u' || g || '@example.com', 'x', jsonb_build_object('vi', 'Người ' || g),
-                   (CASE WHEN g % 10 = 0 THEN 'TEACHER' ELSE 'STUDENT' END)::"Role", g * 7
+                   (CASE WHEN g % 10 = 0 THEN 'TEACHER' ELSE 'STUDENT' END)::"Role", g * 7, now()
             FROM generate_series(1, 200) g;
-            INSERT INTO "Course" (id, slug, title, price, level, published)
-            SELECT 'c' || g, 'course-' || g, '{"vi": "Khoá"}', g * 100, 'BEGINNER', true
+            INSERT INTO "Course" (id, slug, title, description, "thumbnailKey", price, level, published,
+                                  "updatedAt")
+            SELECT 'c' || g, 'course-' || g, '{"vi": "Khoá"}', '{"vi": "Mô tả"}',
+                   'courses/c' || g || '/thumbnail.jpg', g * 100, 'BEGINNER', true, now()
             FROM generate_series(1, 5) g;
-            INSERT INTO "Lesson" (id, "courseId", "order", title)
-            SELECT 'l' || g, 'c' || (g % 5 + 1), g, '{"vi": "Bài"}' FROM generate_series(1, 40) g;
-            INSERT INTO "UserProgress" (id, "userId", "lessonId", status, "progressPercentage")
-            SELECT 'p' || g, 'u' || (g % 200 + 1), 'l' || (g % 40 + 1), 'IN_PROGRESS', 50
+            INSERT INTO "Lesson" (id, "courseId", "order", title, content, "updatedAt")
+            SELECT 'l' || g, 'c' || (g % 5 + 1), g, '{"vi": "Bài"}', '{"vi": "Nội dung"}', now()
+            FROM generate_series(1, 40) g;
+            INSERT INTO "UserProgress" (id, "userId", "lessonId", status, "progressPercentage", "updatedAt")
+            SELECT 'p' || g, 'u' || (g % 200 + 1), 'l' || (g % 40 + 1), 'IN_PROGRESS', 50, now()
             FROM generate_series(1, 300) g ON CONFLICT DO NOTHING;
             INSERT INTO "BehaviorLog" (id, "userId", "sessionId", path, "eventType", "timestamp")
             SELECT 'b' || g, CASE WHEN g % 13 = 0 THEN NULL ELSE 'u' || (g % 200 + 1) END, 's' || (g / 5),
@@ -283,11 +286,15 @@ def test_lock_timeout_is_honored_and_ledger_unchanged(schema_db, tmp_path):
     assert run(schema_db, d, lock_timeout="300ms")["applied"] == ["0002_alter"]
 
 
+# The tests below run toy migrations on an empty database (no app schema): they test the
+# runner itself, so the app schema preflight (tests/integration/test_preflight.py) is off.
+
+
 def test_statement_timeout_is_honored(pg_db, tmp_path):
     d = write(tmp_path / "m", {"0001_slow.sql": "SELECT pg_sleep(3);"})
     started = time.monotonic()
     with pytest.raises(MigrationError, match="statement timeout"):
-        run(pg_db, d, statement_timeout="200ms")
+        run(pg_db, d, preflight=False, statement_timeout="200ms")
     assert time.monotonic() - started < 2.5
     assert ledger(pg_db) == {}
 
@@ -295,7 +302,7 @@ def test_statement_timeout_is_honored(pg_db, tmp_path):
 def test_invalid_timeouts_are_refused(pg_db, tmp_path):
     d = write(tmp_path / "m", {"0001_a.sql": "SELECT 1;"})
     with pytest.raises(MigrationError, match="invalid lock_timeout 'soon'"):
-        run(pg_db, d, lock_timeout="soon")
+        run(pg_db, d, preflight=False, lock_timeout="soon")
 
 
 def test_two_runners_do_not_interleave(pg_db, tmp_path):
@@ -306,27 +313,27 @@ def test_two_runners_do_not_interleave(pg_db, tmp_path):
         with pytest.raises(
             MigrationError, match=rf"another migration runner holds the migration lock \(pid {pid}"
         ):
-            run(pg_db, d, lock_wait=0.5)
+            run(pg_db, d, preflight=False, lock_wait=0.5)
         assert ledger(pg_db) == {}
         # A runner that waits gets the lock once it is released, and finds nothing to redo.
         results = {}
-        waiter = threading.Thread(target=lambda: results.update(run(pg_db, d, lock_wait=20)))
+        waiter = threading.Thread(target=lambda: results.update(run(pg_db, d, preflight=False, lock_wait=20)))
         waiter.start()
         time.sleep(0.5)
         holder.execute("SELECT pg_advisory_unlock(%s)", [vedfin_migrate.ADVISORY_LOCK_KEY])
         waiter.join(30)
     assert results["applied"] == ["0001_a"]
-    assert run(pg_db, d)["changed"] is False
+    assert run(pg_db, d, preflight=False)["changed"] is False
 
 
 def test_target_applies_up_to_and_including(pg_db, tmp_path):
     d = write(tmp_path / "m", {f"000{i}_m{i}.sql": f"CREATE TABLE ops_m{i} (id int);" for i in (1, 2, 3)})
-    result = run(pg_db, d, target="0002_m2.sql")
+    result = run(pg_db, d, preflight=False, target="0002_m2.sql")
     assert result["applied"] == ["0001_m1", "0002_m2"] and result["pending"] == ["0003_m3"]
-    assert run(pg_db, d, target="0002_m2")["changed"] is False
+    assert run(pg_db, d, preflight=False, target="0002_m2")["changed"] is False
     with pytest.raises(MigrationError, match="target 0009 is not a migration"):
-        run(pg_db, d, target="0009")
-    assert run(pg_db, d)["applied"] == ["0003_m3"]
+        run(pg_db, d, preflight=False, target="0009")
+    assert run(pg_db, d, preflight=False)["applied"] == ["0003_m3"]
 
 
 # -- no-transaction files ---------------------------------------------------------------------

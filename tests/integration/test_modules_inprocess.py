@@ -74,7 +74,7 @@ def migrations(tmp_path):
 
 # -- vedfin_migrate ----------------------------------------------------------------------------
 def test_migrate_check_apply_rerun(pg_db, migrations):
-    args = {**params_from_conninfo(pg_db), "path": str(migrations)}
+    args = {**params_from_conninfo(pg_db), "path": str(migrations), "preflight": False}
     check = call_module("vedfin_migrate", args, check=True)
     assert check["changed"] is True and check["applied"] == ["0001_t"] and "check_mode" not in check
     with psycopg.connect(**pg_db) as conn:
@@ -104,7 +104,7 @@ def test_migrate_unsafe_is_applied_with_a_warning(pg_db, tmp_path):
     d.mkdir()
     (d / "0001_t.sql").write_text("CREATE TABLE ops_u (id int);\n")
     (d / "0002_idx.sql").write_text("CREATE INDEX ops_u_id ON ops_u (id);\n")
-    args = {**params_from_conninfo(pg_db), "path": str(d)}
+    args = {**params_from_conninfo(pg_db), "path": str(d), "preflight": False}
     refused = call_module("vedfin_migrate", args)
     assert refused["failed"], refused
     allowed = call_module("vedfin_migrate", {**args, "allow_unsafe": True})
@@ -146,9 +146,15 @@ def test_erd_write_diff_and_errors(schema_db, tmp_path):
     args = {**params_from_conninfo(schema_db), "dest": str(dest)}
     check = call_module("vedfin_erd", args, check=True, diff=True)
     assert check["changed"] is True and not dest.exists()
-    assert len(check["diff"]) == 4 and all(d["before"] == "" for d in check["diff"])
+    assert len(check["diff"]) == 5 and all(d["before"] == "" for d in check["diff"])
     real = call_module("vedfin_erd", args)
-    assert real["changed"] is True and real["domains"] == ["analytics", "gamification", "learning", "social"]
+    assert real["changed"] is True and real["domains"] == [
+        "analytics",
+        "gamification",
+        "learning",
+        "platform",
+        "social",
+    ]
     (dest / "erd-old.md").write_text("gone")
     again = call_module("vedfin_erd", args)
     assert again["changed"] is False and again["stale"] == [str(dest / "erd-old.md")]

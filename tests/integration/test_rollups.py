@@ -207,8 +207,8 @@ def test_user_score_follows_points_streaks_and_achievements(db):
 
     def award(uid, days_ago):
         db.execute(
-            'INSERT INTO "UserAchievement" (id, "userId", type, name, "awardedAt") '
-            "VALUES (%s, %s, 'badge', '{}', %s)",
+            'INSERT INTO "UserAchievement" (id, "userId", type, name, description, "iconKey", "awardedAt") '
+            "VALUES (%s, %s, 'badge', '{}', '{}', 'achievements/badge.svg', %s)",
             [uuid.uuid4().hex, uid, local_ts(db, today - dt.timedelta(days=days_ago), 12, "UTC")],
         )
 
@@ -219,7 +219,8 @@ def test_user_score_follows_points_streaks_and_achievements(db):
         both(db, "gamification_effectiveness")  # segments from ops.user_score's points and streak
 
     db.execute(
-        "INSERT INTO \"UserStreak\" (id, \"userId\", \"currentStreak\") VALUES ('s1', 'a', 5), ('s2', 'b', 3)"
+        'INSERT INTO "UserStreak" (id, "userId", "currentStreak", "updatedAt") '
+        "VALUES ('s1', 'a', 5, now()), ('s2', 'b', 3, now())"
     )
     award("a", 40)
     award("c", 2)
@@ -320,8 +321,8 @@ def test_level_and_completion_counters_follow_course_and_lesson_edits(db):
     check()
     # lessons: a new published lesson un-completes c1; publishing/unpublishing/moving lessons
     db.execute(
-        'INSERT INTO "Lesson" (id, "courseId", "order", title, published) '
-        "VALUES ('c1-l3', 'c1', 3, '{}', true), ('c2-l3', 'c2', 3, '{}', false)"
+        'INSERT INTO "Lesson" (id, "courseId", "order", title, content, published, "updatedAt") '
+        "VALUES ('c1-l3', 'c1', 3, '{}', '{}', true, now()), ('c2-l3', 'c2', 3, '{}', '{}', false, now())"
     )
     done = 'SELECT "completedCourses" FROM ops.user_score WHERE "userId" = %s'
     assert db.execute(done, ["a"]).fetchone()[0] == 0

@@ -294,7 +294,10 @@ def test_different_params_refused_then_replace(schema_db):
 
 def test_foreign_rows_refused_without_force(schema_db):
     with psycopg.connect(**schema_db) as conn:
-        conn.execute("INSERT INTO \"User\" (id, email, \"passwordHash\") VALUES ('app-1', 'a@b.vn', 'x')")
+        conn.execute(
+            'INSERT INTO "User" (id, email, "passwordHash", "updatedAt") '
+            "VALUES ('app-1', 'a@b.vn', 'x', now())"
+        )
     with pytest.raises(vs.SeedError, match="not written by this seeder.*User=1.*force=true"):
         _seed(schema_db, **SMALL)
     assert _scalar(schema_db, "SELECT to_regclass('ops.seed_ledger')") is None

@@ -116,9 +116,9 @@ def test_index_check_flags_behaviorlog_seq_scan_only_when_time_bounded():
     unbounded = vb.index_check(SAMPLE_PLAN, time_bounded=False)
     assert unbounded["behaviorlog_seq_scan"] and not unbounded["flagged"]
     index_only = [{"Plan": {"Node Type": "Index Only Scan", "Relation Name": "BehaviorLog",
-                            "Index Name": "idx_behavior_log_user_timestamp"}}]  # fmt: skip
+                            "Index Name": "BehaviorLog_userId_timestamp_idx"}}]  # fmt: skip
     ok = vb.index_check(index_only, time_bounded=True)
-    assert not ok["flagged"] and ok["indexes"] == ["idx_behavior_log_user_timestamp"]
+    assert not ok["flagged"] and ok["indexes"] == ["BehaviorLog_userId_timestamp_idx"]
     other = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": "Course"}}]
     assert not vb.index_check(other, time_bounded=True)["flagged"]
 
