@@ -25,6 +25,14 @@ description:
     Refuses, changing nothing, when an applied file was edited (checksum differs) or
     removed, or when the migration safety lint reports a finding in a pending file that
     carries no C(-- safety: allow <rule> because <reason>) comment (unless O(allow_unsafe)).
+  - >-
+    Before applying any pending file (not when everything is applied already) it runs the
+    app schema preflight (C(module_utils/vedfin_preflight.py)): the application's tables in
+    schema C(public) must still have every column the ops objects (C(sql/migrations),
+    C(sql/analytics)) read, with an accepted type, NOT NULL where the ops objects need it, and
+    the enum labels they use. Problems refuse, changing nothing, with a message starting
+    C(app schema preflight failed:) and one C(table.column: found X, expected one of Y) per
+    line (see docs/DATABASE_TROUBLESHOOTING.md). See O(preflight).
   - A session advisory lock keeps two runs from interleaving.
   - The real work is in C(module_utils/vedfin_migrate.py) and
     C(module_utils/vedfin_migration_lint.py).
@@ -74,6 +82,17 @@ options:
       - Parse errors are never accepted.
     type: bool
     default: false
+  preflight:
+    description:
+      - Run the app schema preflight before applying pending files, and refuse when the
+        application's schema no longer has what the ops objects read.
+      - Its warnings (enum labels of C("Role"), C("ProgressStatus"), C("Level") that the ops SQL
+        does not know) do not refuse; they are returned in RV(preflight_warnings) and shown as
+        warnings.
+      - Set to V(false) only to migrate a database that is not the application's (the ops
+        objects would then fail or count wrong on it).
+    type: bool
+    default: true
   db:
     description:
       - Database to migrate.
@@ -168,6 +187,15 @@ unsafe:
   type: list
   elements: str
   sample: []
+preflight_warnings:
+  description: App schema preflight warnings (enum labels the ops SQL does not know); empty
+    when the preflight did not run (nothing pending, or O(preflight=false)).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "\"ProgressStatus\": found labels 'PAUSED' that the ops SQL does not know (known: 'STARTED',
+      'IN_PROGRESS', 'COMPLETED'); rows with them fall out of the analytics until the ops SQL handles them"
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -191,6 +219,7 @@ def main():
         statement_timeout=dict(type="str", default="15min"),
         lock_wait=dict(type="int", default=60),
         allow_unsafe=dict(type="bool", default=False),
+        preflight=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_PSYCOPG:
@@ -209,6 +238,7 @@ def main():
             target=p["target"],
             allow_unsafe=p["allow_unsafe"],
             lock_wait=p["lock_wait"],
+            preflight=p["preflight"],
         )
         outcome = migrator.plan() if module.check_mode else migrator.apply()
     except VedfinError as exc:
@@ -222,6 +252,8 @@ def main():
     outcome.pop("check_mode", None)
     for finding in outcome.get("unsafe", []):
         module.warn(f"applied despite the safety lint (allow_unsafe): {finding}")
+    for warning in outcome.get("preflight_warnings", []):
+        module.warn(f"app schema preflight: {warning}")
     result.update(outcome)
     module.exit_json(**result)
 

@@ -19,6 +19,11 @@ Applying
     * Refusals come first and change nothing: an applied file whose checksum changed, an
       applied file that is missing from the directory, an unknown ``target``, or safety-lint
       findings (see ``vedfin_migration_lint``) in a pending file, unless ``allow_unsafe``.
+    * The app schema preflight (``vedfin_preflight.check``: does the app schema in ``public``
+      still have the tables, columns, types, NOT NULLs and enum labels the ops objects read?)
+      runs when at least one file is pending, unless ``preflight=False``; problems refuse with
+      ``app schema preflight failed:`` and one problem per line, nothing applied.  Its
+      warnings (enum labels the ops SQL does not know) are returned in ``preflight_warnings``.
     * A normal file runs in its own transaction with ``SET LOCAL lock_timeout`` and
       ``SET LOCAL statement_timeout``; its ledger row is inserted in the same transaction,
       so a failure leaves neither schema changes nor a ledger row.
@@ -45,6 +50,7 @@ Public API: ``Migration``, ``MigrationError``, ``load_migrations(path)``,
     durations       {name: milliseconds} (plan: {})
     allowed         lint findings accepted by allow comments (strings)
     unsafe          lint findings accepted only because allow_unsafe=True (strings)
+    preflight_warnings  app schema preflight warnings (strings; [] when it did not run)
 """
 
 from __future__ import annotations
@@ -63,6 +69,8 @@ try:
         split_statements,
     )
     from ansible.module_utils.vedfin_pg import VedfinError
+    from ansible.module_utils.vedfin_preflight import check as preflight_check
+    from ansible.module_utils.vedfin_preflight import format_problems as preflight_message
 except ImportError:  # plain Python: pytest, tools/
     from vedfin_migration_lint import (
         NO_TRANSACTION_MARKER,
@@ -71,6 +79,8 @@ except ImportError:  # plain Python: pytest, tools/
         split_statements,
     )
     from vedfin_pg import VedfinError
+    from vedfin_preflight import check as preflight_check
+    from vedfin_preflight import format_problems as preflight_message
 
 try:
     import psycopg
@@ -176,6 +186,7 @@ class Migrator:
         target: str | None = None,
         allow_unsafe: bool = False,
         lock_wait: float = 60.0,
+        preflight: bool = True,
     ):
         self.conn = conn
         self.path = Path(path)
@@ -184,6 +195,7 @@ class Migrator:
         self.target = target
         self.allow_unsafe = allow_unsafe
         self.lock_wait = float(lock_wait)
+        self.preflight = bool(preflight)
 
     # -- reading -----------------------------------------------------------------------
     def _ensure_autocommit(self) -> None:
@@ -249,6 +261,12 @@ class Migrator:
                 "(fix them, add '-- safety: allow <rule> because <reason>', or set allow_unsafe):\n"
                 + "\n".join(refused)
             )
+        preflight_warnings: list[str] = []
+        if to_apply and self.preflight:
+            verdict = preflight_check(self.conn)
+            if not verdict["ok"]:
+                raise MigrationError(preflight_message(verdict["problems"]))
+            preflight_warnings = verdict["warnings"]
         return dict(
             migrations=migrations,
             already_applied=[m.name for m in migrations if m.name in ledger],
@@ -256,6 +274,7 @@ class Migrator:
             pending_after=[m.name for m in not_applied if m not in to_apply],
             allowed=allowed,
             unsafe=unsafe,
+            preflight_warnings=preflight_warnings,
         )
 
     def plan(self) -> dict:
@@ -280,6 +299,7 @@ class Migrator:
             durations=durations,
             allowed=state["allowed"],
             unsafe=state["unsafe"],
+            preflight_warnings=state["preflight_warnings"],
             check_mode=check_mode,
         )
 

@@ -39,7 +39,7 @@ def _migrations(tmp_path: Path) -> Path:
 
 
 def test_module_run_events_progress_log_and_rerun(pg_db, tmp_path, capsys):
-    args = {**params_from_conninfo(pg_db), "path": str(_migrations(tmp_path))}
+    args = {**params_from_conninfo(pg_db), "path": str(_migrations(tmp_path)), "preflight": False}
     pb = _playbook(tmp_path, [{"name": "Apply migrations", "vedfin_migrate": args, "register": "m"}])
     events: list = []
     result = run_playbook(
