@@ -29,17 +29,17 @@ def app_schema_sql(flavour: str = "timestamp") -> str:
 
 
 def create_app_db(
-    pg_server, seed_args: dict | None = None, flavour: str = "timestamp", migrations=None
+    pg_server, seed_args: dict | None = None, flavour: str = "timestamp", target: str | None = None
 ) -> dict:
-    """A new database with sql/schema (in ``flavour``) + sql/migrations (or the ``migrations``
-    directory), seeded with ``seed_args`` when given."""
+    """A new database with sql/schema (in ``flavour``) + sql/migrations (up to ``target`` when
+    given), seeded with ``seed_args`` when given."""
     name = f"a_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     info = pg_server.conninfo(name)
     with psycopg.connect(**info, autocommit=True) as conn:
         conn.execute(app_schema_sql(flavour))
-        vedfin_migrate.apply(conn, migrations or ROOT / "sql" / "migrations")
+        vedfin_migrate.apply(conn, ROOT / "sql" / "migrations", target=target)
     if seed_args:
         vedfin_seed.seed(params_from_conninfo(info), **seed_args)
     return info

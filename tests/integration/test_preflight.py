@@ -3,7 +3,6 @@ against real PostgreSQL 15 databases built from sql/schema/001_app_schema.sql (a
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
@@ -11,10 +10,11 @@ import psycopg
 import pytest
 import vedfin_migrate
 import vedfin_preflight
+from app_db import app_schema_sql
 from vedfin_migrate import MigrationError
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SCHEMA = (ROOT / "sql" / "schema" / "001_app_schema.sql").read_text()
+APP_SCHEMA = app_schema_sql()
 MIGRATIONS = ROOT / "sql" / "migrations"
 HEADER = "app schema preflight failed:"
 TS = "timestamp without time zone, timestamp with time zone"
@@ -89,7 +89,7 @@ def test_the_real_app_schema_is_accepted_and_migrations_apply(make_db):
 
 
 def test_the_timestamptz_variant_is_accepted_and_migrations_apply(make_db):
-    variant = APP_SCHEMA.replace("TIMESTAMP(3)", "TIMESTAMPTZ(3)")
+    variant = app_schema_sql("timestamptz")
     assert variant != APP_SCHEMA
     info = make_db(variant)
     with connect(info) as conn:
@@ -238,23 +238,21 @@ def test_preflight_false_skips_the_check(make_db):
     assert result["changed"] is True and result["preflight_warnings"] == []
 
 
-def test_preflight_runs_only_when_something_is_pending(make_db, tmp_path):
+def test_preflight_runs_only_when_something_is_pending(make_db):
+    *older, last = sorted(p.stem for p in MIGRATIONS.glob("*.sql"))
     info = make_db()
-    apply(info)
+    apply(info, target=older[-1])
     with connect(info) as conn:
         conn.execute('ALTER TABLE "UserProgress" ALTER COLUMN "userId" DROP NOT NULL')
-    # up to date: no preflight, no refusal
-    assert apply(info)["changed"] is False
-    # one new pending file: refused before it runs, ledger and ops relations unchanged
-    migrations = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, migrations)
-    (migrations / "0999_new.sql").write_text("CREATE TABLE ops.preflight_probe (id int);\n")
+    # up to date (up to that target): no preflight, no refusal
+    assert apply(info, target=older[-1])["changed"] is False
+    # the last file pending: refused before it runs, ledger and ops relations unchanged
     before = ops_state(info)
     with pytest.raises(MigrationError) as err:
-        apply(info, migrations)
+        apply(info)
     assert str(err.value) == HEADER + "\nUserProgress.userId: found nullable, expected one of NOT NULL"
     assert ops_state(info) == before
-    assert "preflight_probe" not in before[0]
+    assert [row[0] for row in before[1]] == older
 
 
 def test_a_schema_outside_public_is_not_looked_at(make_db):
