@@ -596,6 +596,13 @@ ACHIEVEMENTS = [
     ("influencer", "Người truyền cảm hứng", "Influencer", "影响者", 150, "GOLD", "SOCIAL", {"followers": 10}),
 ]
 
+
+def _achievement_description(a):
+    """The localized description (NOT NULL in the app) of an ACHIEVEMENTS entry: the catalog's
+    and each award's, as the app copies it."""
+    return {"vi": f"Thành tích: {a[1]}", "en": f"Achievement: {a[2]}", "zh": f"成就：{a[3]}"}
+
+
 DEVICES = [
     # os, browser, type, weight
     ("Android", "Chrome Mobile", "mobile", 34),
@@ -1208,7 +1215,7 @@ class Plan:
                 a[4],
                 a[5],
                 a[6],
-                {"vi": f"Thành tích: {a[1]}", "en": f"Achievement: {a[2]}", "zh": f"成就：{a[3]}"},
+                _achievement_description(a),
                 f"achievements/{a[0]}.svg",
                 created,
                 created,
@@ -1304,7 +1311,7 @@ class Plan:
                     uid[self.a_user[i]],
                     a[0],
                     {"vi": a[1], "en": a[2], "zh": a[3]},
-                    {"vi": f"Thành tích: {a[1]}", "en": f"Achievement: {a[2]}", "zh": f"成就：{a[3]}"},
+                    _achievement_description(a),
                     f"achievements/{a[0]}.svg",
                     a_awarded[i],
                 )
