@@ -13,6 +13,7 @@ started (tests/servers.py); nothing is written to it. ``OptimizationLog`` is lef
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
         sql = subprocess.run(
             ["node", "render.mjs", str(args.schema.resolve()), *drop],
             cwd=RENDER_DIR,
-            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "DATABASE_URL": url},
+            env={**os.environ, "DATABASE_URL": url},
             check=True,
             capture_output=True,
             text=True,
