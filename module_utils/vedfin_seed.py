@@ -100,7 +100,7 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
     np = None
     HAS_NUMPY = False
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the app's real schema (issue 16) and its NULLs
 
 PRESETS = {
     "demo": {"users": 200, "courses": 25, "behavior_logs": 6000, "days": 30},
@@ -152,7 +152,15 @@ _STREAM = {
     "group": 10,
     "post": 11,
     "relation": 12,
+    # issue 16: the app's optional columns, in streams of their own so the others keep their rows
+    "user_optional": 13,
+    "progress_null": 14,
+    "log_category": 15,
 }
+# Share of rows with NULL in the app's nullable columns the analytics read (issue 16): progress
+# rows whose client never sent progressPercentage (Float?), events without actionCategory.
+NULL_PROGRESS_SHARE = 0.04
+NULL_CATEGORY_SHARE = 0.06
 
 
 class SeedError(VedfinError):
@@ -354,6 +362,19 @@ def _nullable(piece, null_mask):
         mat[null_mask, :2] = (92, 78)
     lens[null_mask] = 2
     return (mat, lens, right)
+
+
+def _nullable_pieces(pieces, null_mask):
+    """A column made of several pieces, ``\\N`` where ``null_mask``: the first piece says it,
+    the others are empty there."""
+    if not null_mask.any():
+        return pieces
+    first, *rest = pieces
+    out = [_nullable(first, null_mask)]
+    for mat, lens, right in rest:
+        full = np.full(mat.shape[0], mat.shape[1], dtype=np.int64) if lens is None else lens
+        out.append((mat, np.where(null_mask, 0, full), right))
+    return out
 
 
 def _ts_piece(ms, null_mask=None):
@@ -785,6 +806,14 @@ class Plan:
         self.session_weight = self.weight * np.maximum(span_days, 1.0 / 24)
         if self.session_weight.sum() <= 0:
             self.session_weight[0] = 1.0
+        # The app's optional User fields: most users never fill them in.
+        orng = _rng(seed, "user_optional")
+        self.birth_ms = np.where(
+            orng.random(U) < 0.55,
+            self.ws_ms - ((16 + 30 * orng.random(U) ** 1.5) * 365.25 * DAY_MS).astype(np.int64),
+            -1,
+        )
+        self.language = np.where(orng.random(U) < 0.3, self.locale, -1)
 
     # -- enrollments and progress ----------------------------------------------------------
     def _enrollments(self, seed):
@@ -842,6 +871,7 @@ class Plan:
         self.pr_status = status
         self.pr_spent = spent
         self.pr_pct = pct_tenths
+        self.pr_pct_null = _rng(seed, "progress_null").random(rows) < NULL_PROGRESS_SHARE
         self.pr_created = created
         self.pr_completed = np.where(completed, done_at, -1)
         self.pr_updated = np.where(completed, done_at, created + (0.02 * step).astype(np.int64))
@@ -1080,6 +1110,7 @@ class Plan:
         last = np.where(self.last_activity >= 0, self.last_activity, self.user_created)
         u_created = _tsl(self.user_created)
         u_updated = _tsl(np.maximum(self.user_created, last))
+        u_birth = _tsl(self.birth_ms)
         for i in range(U):
             f, m, g = self._name(i)
             rows.append(
@@ -1095,6 +1126,8 @@ class Plan:
                     roles[self.role[i]],
                     int(self.points[i]),
                     locales[self.locale[i]],
+                    locales[self.language[i]] if self.language[i] >= 0 else None,
+                    u_birth[i],
                     u_created[i],
                     u_updated[i],
                 )
@@ -1109,6 +1142,8 @@ class Plan:
                 "role",
                 "points",
                 "preferredLocale",
+                "preferredLanguage",
+                "dateOfBirth",
                 "createdAt",
                 "updatedAt",
             ],
@@ -1169,8 +1204,8 @@ class Plan:
                     "zh": f"{t[2]} — {zh}",
                 }
             }
-            if ltype == "VIDEO":
-                content["videoKey"] = f"videos/{self.slugs[c]}/{n}.mp4"
+            # a JSON string (the column is jsonb; _py_copy writes str as is)
+            video_key = _jdump(f"videos/{self.slugs[c]}/{n}.mp4") if ltype == "VIDEO" else None
             rows.append(
                 (
                     self.lesson_ids[i].tobytes().decode(),
@@ -1182,6 +1217,7 @@ class Plan:
                         "zh": f"第{n}课：{t[2]}",
                     },
                     content,
+                    video_key,
                     ltype,
                     int(self.lesson_duration[i]),
                     bool(self.lesson_published[i]),
@@ -1197,6 +1233,7 @@ class Plan:
                 "order",
                 "title",
                 "content",
+                "videoKey",
                 "type",
                 "duration",
                 "published",
@@ -1415,7 +1452,7 @@ class Plan:
             _fixed(self.lesson_ids[self.pr_lesson[sl]]),
             status.piece(self.pr_status[sl]),
             _int_piece(self.pr_spent[sl]),
-            _float1_pieces(self.pr_pct[sl]),
+            _nullable_pieces(_float1_pieces(self.pr_pct[sl]), self.pr_pct_null[sl]),
             _ts_piece(np.maximum(self.pr_completed[sl], 0), self.pr_completed[sl] < 0),
             _ts_piece(self.pr_created[sl]),
             _ts_piece(self.pr_updated[sl]),
@@ -1549,7 +1586,9 @@ class Plan:
             _fixed(sess_ids[sidx]),
             lv["path"].piece(path),
             lv["event"].piece(kind),
-            lv["category"].piece(kind),
+            _nullable(
+                lv["category"].piece(kind), _rng(self.seed, "log_category", b).random(n) < NULL_CATEGORY_SHARE
+            ),
             _nullable(_int_piece(dur), ~dur_present),
             lv["device"].piece(device[sidx]),
             [

@@ -18,12 +18,21 @@ import psycopg
 import pytest
 import vedfin_analytics as va
 import vedfin_seed
-from app_db import create_app_db, drop_app_db
+from app_db import FLAVOURS, create_app_db, drop_app_db
 from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "sql" / "migrations"
-ZONES = ("UTC", "Asia/Ho_Chi_Minh", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
+# UTC, east (production), west, half- and quarter-hour offsets, and the UTC+14 / UTC-11 edges
+ZONES = (
+    "UTC",
+    "Asia/Ho_Chi_Minh",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -130,10 +139,11 @@ def all_equal(conn, per_query: int | None = None) -> None:
 
 
 # -- fixtures -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_db(pg_server):
-    """Schema + repo migrations + seeder demo preset; read-only for the tests using it."""
-    info = new_db(pg_server, seed=True)
+@pytest.fixture(scope="module", params=FLAVOURS)
+def demo_db(request, pg_server):
+    """Schema (both DateTime flavours of the app) + repo migrations + seeder demo preset, with
+    the app's NULLs; read-only for the tests using it."""
+    info = create_app_db(pg_server, {"preset": "demo", "seed": 1}, flavour=request.param)
     yield info
     drop_db(pg_server, info)
 

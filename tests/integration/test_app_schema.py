@@ -165,19 +165,37 @@ def test_reporting_zone_reads_utc_wall_clock(flavour_db, zone):
     assert_counters_exact(conn)
 
 
-def test_upgrade_from_0010_seeded_in_a_far_zone(pg_server):
+def test_upgrade_from_0010_seeded_in_a_far_zone(pg_server, monkeypatch):
     """A database with 0001-0010 applied, seeded and reporting in Asia/Ho_Chi_Minh (whose
-    calendar 0006 computed from shifted timestamps) takes 0011 and is then exact."""
+    calendar 0006 computed from shifted timestamps) takes 0011 and is then exact, and then
+    accepts the NULL progress that 0010 rejected."""
     info = create_app_db(pg_server, target="0010")
     try:
         with psycopg.connect(**info, autocommit=True) as conn:
             conn.execute("SELECT ops.set_reporting_tz('Asia/Ho_Chi_Minh')")
+        # 0010's rollups reject a NULL progressPercentage (the bug 0011 fixes), so a database
+        # that lived at 0010 holds none: seed it without them.
+        monkeypatch.setattr(vedfin_seed, "NULL_PROGRESS_SHARE", 0.0)
         vedfin_seed.seed(params_from_conninfo(info), preset="demo", seed=3)
         with psycopg.connect(**info, autocommit=True) as conn:
             before = conn.execute("SELECT count(*) FROM ops.user_day").fetchone()[0]
+            # a first progress row of a (user, course) with a NULL percentage: refused at 0010
+            uid, lesson = conn.execute(
+                'SELECT u.id, (SELECT min(id) FROM "Lesson") FROM "User" u WHERE NOT EXISTS '
+                '(SELECT 1 FROM "UserProgress" p WHERE p."userId" = u.id) ORDER BY u.id LIMIT 1'
+            ).fetchone()
+            with pytest.raises(psycopg.errors.NotNullViolation):
+                prisma_progress(conn, "upgrade-p", uid, lesson, "STARTED", None)
             result = vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
             assert [m for m in result["applied"] if m >= "0011"], result
             assert before > 0
+            assert_counters_exact(conn)
+            all_equal(conn, per_query=2)
+            prisma_progress(conn, "upgrade-p", uid, lesson, "STARTED", None)  # accepted now
+            conn.execute(
+                'UPDATE "UserProgress" SET "progressPercentage" = NULL WHERE "lessonId" IN '
+                '(SELECT "lessonId" FROM "UserProgress" ORDER BY id LIMIT 20)'
+            )
             assert_counters_exact(conn)
             all_equal(conn, per_query=2)
     finally:

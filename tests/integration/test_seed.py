@@ -163,6 +163,18 @@ def test_demo_preset_loads_consistent_realistic_data(schema_db):
     # indexes and constraints recreated exactly
     assert _ddl_snapshot(schema_db) == ddl_before
     q = lambda sql: _scalar(schema_db, sql)  # noqa: E731
+    # the app's NULLs (issue 16): some in each nullable column the analytics read, never most
+    null_share = {
+        "progress": q('SELECT avg(("progressPercentage" IS NULL)::int) FROM "UserProgress"'),
+        "category": q('SELECT avg(("actionCategory" IS NULL)::int) FROM "BehaviorLog"'),
+        "duration": q('SELECT avg((duration IS NULL)::int) FROM "BehaviorLog"'),
+        "birth": q('SELECT avg(("dateOfBirth" IS NULL)::int) FROM "User"'),
+        "language": q('SELECT avg(("preferredLanguage" IS NULL)::int) FROM "User"'),
+    }
+    assert 0.01 < null_share["progress"] < 0.1 and 0.02 < null_share["category"] < 0.12, null_share
+    assert 0.01 < null_share["duration"] < 0.5 and 0.3 < null_share["birth"] < 0.6, null_share
+    assert 0.55 < null_share["language"] < 0.85, null_share
+    assert q('SELECT count(*) FROM "Lesson" WHERE ("videoKey" IS NOT NULL) <> (type = \'VIDEO\')') == 0
     # FK consistency (constraints are back, but check the data itself too)
     assert (
         q(
