@@ -36,8 +36,10 @@ from pathlib import Path
 
 try:
     from ansible.module_utils.vedfin_pg import VedfinError, connect
+    from ansible.module_utils.vedfin_preflight import check as app_schema_check
 except ImportError:  # plain Python (pytest, tools/)
     from vedfin_pg import VedfinError, connect
+    from vedfin_preflight import check as app_schema_check
 
 SCHEMA_VERSION = 1
 RUNBOOK = "docs/DATABASE_TROUBLESHOOTING.md"
@@ -178,6 +180,13 @@ CHECKS: dict[str, tuple[str, str, str, str, str]] = {
         "count",
         "pending-restart-after-tuning",
         "Restart through playbooks/tune.yml (serial)",
+    ),
+    "pg_app_schema": (
+        "postgresql",
+        "App schema vs what the ops objects read",
+        "count",
+        "app-schema-preflight-failed--warns",
+        "The app changed a table the rollups read: fix its migration or add an ops migration",
     ),
     "redis_memory": (
         "redis",
@@ -961,6 +970,19 @@ def pg_checks(
 
     add("pg_settings_drift", drift)
     add("pg_pending_restart", pending)
+
+    def app_schema():
+        # The migrations' preflight, run again between deployments: the app's own migrations may
+        # have changed what the rollups read since the ops migrations were applied.
+        if conn.execute("SELECT to_regclass('ops.schema_migrations')").fetchone()[0] is None:
+            note = "no ops migrations in this database: not checked"
+            return _check("pg_app_schema", None, thresholds, note=note)
+        verdict = app_schema_check(conn)
+        found = verdict["problems"] + verdict["warnings"]
+        status = "crit" if verdict["problems"] else "warn" if verdict["warnings"] else "ok"
+        return _check("pg_app_schema", len(found), thresholds, status=status, details=found)
+
+    add("pg_app_schema", app_schema)
     return out, ov
 
 

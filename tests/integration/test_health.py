@@ -14,6 +14,7 @@ import pytest
 import redis
 import vedfin_health as vh
 from ansible_run import run_module
+from app_db import create_app_db, drop_app_db
 from servers import destroy_postgres, destroy_redis, free_port, start_postgres, start_redis
 from vedfin_pg import params_from_conninfo
 
@@ -184,6 +185,27 @@ def test_settings_drift_and_pending_restart():
         assert pending["status"] == "warn" and pending["details"] == ["shared_buffers"]
     finally:
         destroy_postgres(server)
+
+
+def test_app_schema_drift_is_crit_and_a_new_label_warns(pg_db, pg_server):
+    assert "not checked" in one(pg_db, "pg_app_schema")["note"]  # no ops migrations here
+    info = create_app_db(pg_server)
+    try:
+        ok = one(info, "pg_app_schema")
+        assert ok["status"] == "ok" and ok["value"] == 0 and ok["details"] == []
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute("ALTER TYPE \"ProgressStatus\" ADD VALUE 'PAUSED'")
+        warn = one(info, "pg_app_schema")
+        assert warn["status"] == "warn" and "'PAUSED'" in warn["details"][0]
+        # an app migration that makes a column the rollups need nullable
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute('ALTER TABLE "UserProgress" ALTER COLUMN "userId" DROP NOT NULL')
+        crit = one(info, "pg_app_schema")
+        assert crit["status"] == "crit" and crit["value"] == 2
+        assert crit["details"][0] == "UserProgress.userId: found nullable, expected one of NOT NULL"
+        assert crit["remedy"].endswith("#app-schema-preflight-failed--warns")
+    finally:
+        drop_app_db(pg_server, info)
 
 
 def test_host_checks_use_the_data_directory(pg_db, pg_server):
