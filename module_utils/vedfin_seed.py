@@ -4,8 +4,13 @@ Plain Python (no Ansible import): ``library/vedfin_seed.py`` is a thin shell ove
 :func:`seed`, and tests/tools import this file directly.
 
 What it writes
-    All twelve application tables of ``sql/schema/001_app_schema.sql`` (DOMAIN.md), FK
-    consistent, with realistic distributions: Zipf-like course popularity, log-normal
+    The twelve application tables of ``sql/schema/001_app_schema.sql`` that the analytics
+    read (DOMAIN.md; the app's other tables are emptied, ``TRUNCATE ... CASCADE``), every NOT
+    NULL column filled as Prisma's client would (text uuids, ``updatedAt``, required JSON), FK
+    consistent, with the app's NULLs (``NULL_PROGRESS_SHARE`` of progress rows without
+    ``progressPercentage``, ``NULL_CATEGORY_SHARE`` of events without ``actionCategory``,
+    page views without ``duration``, most users without ``dateOfBirth`` or
+    ``preferredLanguage``) and realistic distributions: Zipf-like course popularity, log-normal
     (heavy-tailed) user activity, evening peaks and a weekend dip in event times
     (Asia/Ho_Chi_Minh local time), ~10 % churning students, ~3 % anonymous BehaviorLog
     sessions, Vietnamese-first ``{vi,en,zh}`` names, progress consistent with enrollments
