@@ -151,6 +151,21 @@ def test_pg_stat_statements_extension_in_app_db(host):
     assert int(sql(host, "SELECT count(*) FROM pg_stat_statements", db="vedfin")) >= 0
 
 
+def test_extension_views_hidden_from_the_read_only_role(host):
+    """pg_stat_statements holds every session's query text: the app owner (the app's query
+    optimizer reads it) and superusers only; not PUBLIC, not the read-only (NocoDB) role."""
+    query = (
+        "SELECT string_agg(format('%s:%s', r, has_table_privilege(r, v, 'SELECT')), ' ' ORDER BY r, v) "
+        "FROM unnest(ARRAY['analytics_ro', 'vedfin_owner']) r, "
+        "unnest(ARRAY['pg_stat_statements', 'pg_stat_statements_info']) v"
+    )
+    assert sql(host, query, db="vedfin") == (
+        "analytics_ro:false analytics_ro:false vedfin_owner:true vedfin_owner:true"
+    )
+    denied = tcp(host, READONLY, "SELECT count(*) FROM pg_stat_statements")
+    assert denied.rc != 0 and "permission denied" in denied.stderr
+
+
 def test_logging_settings(host):
     assert sql(host, "SHOW log_checkpoints") == "on"
     assert sql(host, "SHOW log_lock_waits") == "on"
