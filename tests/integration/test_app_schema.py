@@ -18,7 +18,7 @@ import pytest
 import vedfin_migrate
 import vedfin_seed
 from app_db import FLAVOURS, ROOT, create_app_db, drop_app_db
-from test_analytics_correctness import add_course, add_user, all_equal, both, today_in
+from test_analytics_correctness import add_course, add_log, add_progress, add_user, all_equal, both, today_in
 from test_rollups import assert_counters_exact
 from vedfin_pg import params_from_conninfo
 
@@ -200,3 +200,41 @@ def test_upgrade_from_0010_seeded_in_a_far_zone(pg_server, monkeypatch):
             all_equal(conn, per_query=2)
     finally:
         drop_app_db(pg_server, info)
+
+
+def test_upgrade_from_0010_on_the_pre_16_copy(pg_server):
+    """A database built on the hand-written copy sql/schema held before issue 16 (timestamptz
+    columns), at 0010 with data and reporting in Asia/Ho_Chi_Minh, takes 0011: no rebuild is
+    needed there, and it stays exact, then takes the app's NULL progress too."""
+    name = f"pre16_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    info = pg_server.conninfo(name)
+    try:
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute((ROOT / "tests" / "fixtures" / "app_schema_pre16.sql").read_text())
+            vedfin_migrate.apply(conn, ROOT / "sql" / "migrations", target="0010")
+            conn.execute("SELECT ops.set_reporting_tz('Asia/Ho_Chi_Minh')")
+            for uid in ("u1", "u2", "u3"):
+                add_user(conn, uid)
+            add_course(conn, "c1", "investing", lessons=3)
+            add_course(conn, "c2", "saving", level="EXPERT", lessons=2, published_lessons=1)
+            add_progress(conn, "u1", "c1-l1", status="COMPLETED", pct=100)
+            add_progress(conn, "u1", "c2-l1")
+            add_progress(conn, "u2", "c1-l2", pct=20)
+            today = today_in(conn, "Asia/Ho_Chi_Minh")
+            for hour in (0, 6, 23):  # both sides of the UTC and the local midnight
+                add_log(conn, "u1", f"s{hour}", f"{today} {hour:02d}:30+07", path="/courses/investing")
+            add_log(conn, "u2", "s9", f"{today} 01:00+00")
+            result = vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
+            assert [m for m in result["applied"] if m >= "0011"], result
+            assert column_type(conn, "BehaviorLog", "timestamp") == "timestamp(3) with time zone"
+            assert_counters_exact(conn)
+            all_equal(conn)
+            conn.execute('ALTER TABLE "UserProgress" ALTER COLUMN "progressPercentage" DROP NOT NULL')
+            add_progress(conn, "u3", "c2-l1", pct=None)  # what the app's Float? allows
+            assert_counters_exact(conn)
+            all_equal(conn)
+    finally:
+        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
