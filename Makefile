@@ -81,18 +81,16 @@ erd-check: venv
 pytest: venv ## Unit + integration tests (real PostgreSQL 15 / Redis), coverage gate (pyproject.toml)
 	$(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
 
-molecule: venv image ## molecule test for every scenario of every role (incl. the three-host replication one)
+molecule: venv image ## molecule test for every scenario of every role at -vvv (logs in reports/molecule/, scanned for secrets)
 	@set -e; for role in $(MOLECULE_ROLES); do \
 	  for scen in roles/$$role/molecule/*/; do \
 	    scen=$$(basename $$scen); \
-	    (cd roles/$$role && MOLECULE_ROLE=$$role $(CURDIR)/$(STAGE) "molecule $$role/$$scen" \
-	      $(CURDIR)/$(BIN)/molecule test -s $$scen); \
+	    $(STAGE) "molecule $$role/$$scen" tools/molecule_scenario.sh $$role $$scen; \
 	  done; \
 	done
 
 molecule-replication: venv image ## Only the three-host scenario: streaming replica, Redis replica, faults, promotion drill
-	cd roles/postgresql && MOLECULE_ROLE=postgresql $(CURDIR)/$(STAGE) "molecule postgresql/replication" \
-	  $(CURDIR)/$(BIN)/molecule test -s replication
+	@$(STAGE) "molecule postgresql/replication" tools/molecule_scenario.sh postgresql replication
 
 app-schema: venv ## Re-render sql/schema from the app's Prisma schema (PRISMA=path/schema.prisma COMMIT=sha)
 	$(PY) tools/render_app_schema.py $(PRISMA) --commit $(COMMIT)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run one molecule scenario: molecule_scenario.sh ROLE SCENARIO
+# Ansible runs at -vvv (what a user debugging a run would see) into
+# reports/molecule/ROLE-SCENARIO.log, so the console stays short; on failure the failing
+# tasks/tests are printed. Then the log is scanned for the scenario's own secret values and
+# for tokens (tools/secret_scan.py): a secret printed at -vvv fails the scenario.
+set -uo pipefail
+role=$1 scen=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/reports/molecule"
+log=$root/reports/molecule/$role-$scen.log
+echo "molecule $role/$scen: log at ${log#"$root"/}"
+(cd "$root/roles/$role" && MOLECULE_ROLE=$role ANSIBLE_VERBOSITY=3 ANSIBLE_NOCOLOR=1 \
+  "$root/.venv/bin/molecule" test -s "$scen") >"$log" 2>&1
+rc=$?
+if (( rc != 0 )); then
+  echo "molecule $role/$scen failed (rc=$rc); failing tasks and tests:"
+  "$root/.venv/bin/python" "$root/tools/failure_summary.py" "$log" 40 || true
+  echo "--- last 60 lines of $log"
+  tail -n 60 "$log"
+fi
+if ! "$root/.venv/bin/python" "$root/tools/secret_scan.py" "$log" "$root/roles/$role/molecule/$scen"; then
+  (( rc != 0 )) || rc=1
+fi
+exit "$rc"
