@@ -16,6 +16,13 @@ description:
     pending_restart), Redis (memory vs maxmemory, hit rate, evictions, clients, RDB/AOF
     status, slowlog), pgBackRest backups (age of the last full and last backup, last failure,
     timers) and the host (disk of the data directory, memory).
+  - A security baseline (section V(security), after dev-sec postgres-baseline and CIS
+    PostgreSQL 15) - weak pg_hba methods (trust, password, md5, ident over TCP, non-TLS and
+    world-open lines), password_encryption and MD5 hashes still stored, superusers and
+    superuser-equivalent roles, owner and modes of the data directory and config files (os.stat
+    on the host), ssl and its protocol floor, connection logging, untrusted procedural languages
+    and PUBLIC CREATE on schema public in every database, preloaded libraries. These need a
+    superuser connection (the playbook connects as postgres over the socket).
   - Every check has a status C(ok), C(warn) or C(crit) from its threshold and a one-line
     remedy pointing to a section of docs/DATABASE_TROUBLESHOOTING.md. A server that cannot be
     reached is one C(crit) check (C(postgresql_connection), C(redis_connection)) with the
@@ -88,7 +95,7 @@ options:
     default: pgbackrest
   include:
     description:
-      - Sections (V(postgresql), V(redis), V(backup), V(host)) or check names to run.
+      - Sections (V(postgresql), V(security), V(redis), V(backup), V(host)) or check names to run.
         Empty runs every check. Unknown names fail before anything is contacted.
     type: list
     elements: str
@@ -117,6 +124,21 @@ options:
   sql_dir:
     description: Directory of the health queries on the host, when O(sql) is empty.
     type: path
+  security_superusers:
+    description: Roles allowed to be superuser (or superuser-equivalent) without a crit.
+    type: list
+    elements: str
+    default: [postgres]
+  security_os_user:
+    description: OS user that must own the data directory and the config files (root may own
+      config files too).
+    type: str
+    default: postgres
+  security_preload_libraries:
+    description: Libraries allowed in shared/session/local_preload_libraries; others warn.
+    type: list
+    elements: str
+    default: [pg_stat_statements, auto_explain, pgaudit, pg_prewarm]
   host_label:
     description: Name of the host written into the result.
     type: str
@@ -170,7 +192,7 @@ summary:
   description: Overall status, counts per status and the names of the crit and warn checks.
   returned: success
   type: dict
-  sample: {"status": "warn", "counts": {"ok": 30, "warn": 2, "crit": 0},
+  sample: {"status": "warn", "counts": {"ok": 40, "warn": 2, "crit": 0},
            "crit": [], "warn": ["pg_unused_indexes", "redis_evicted_keys"]}
 checks:
   description: Every check (name, section, title, value, unit, threshold, status, remedy, note,
@@ -224,6 +246,13 @@ def main():
         sql=dict(type="dict", default={}),
         sql_dir=dict(type="path"),
         host_label=dict(type="str", default=""),
+        security_superusers=dict(type="list", elements="str", default=["postgres"]),
+        security_os_user=dict(type="str", default="postgres"),
+        security_preload_libraries=dict(
+            type="list",
+            elements="str",
+            default=["pg_stat_statements", "auto_explain", "pgaudit", "pg_prewarm"],
+        ),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -247,6 +276,11 @@ def main():
                 "timers": p["backup_timers"],
             },
             host=p["host_label"],
+            security={
+                "superusers": p["security_superusers"],
+                "os_user": p["security_os_user"],
+                "preload_libraries": p["security_preload_libraries"],
+            },
         )
     except HealthError as exc:
         module.fail_json(msg=f"vedfin_health: {exc}")

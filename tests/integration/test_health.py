@@ -4,6 +4,9 @@ PostgreSQL 15 and Redis servers, with forced conditions that flip the statuses."
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -214,6 +217,250 @@ def test_host_checks_use_the_data_directory(pg_db, pg_server):
     assert 0 < checks["host_disk"]["value"] < 1 and 0 < checks["host_memory"]["value"] < 1
 
 
+# -- security baseline ------------------------------------------------------------------------
+SECURITY = [n for n, spec in vh.CHECKS.items() if spec[0] == "security"]
+
+
+def _reload(conn, *statements) -> None:
+    for stmt in statements:
+        conn.execute(stmt)
+    conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)  # the postmaster signals the backends; give them a moment
+
+
+@pytest.fixture(scope="module")
+def hardened_pg():
+    """A server of its own, set up the way the postgresql role leaves a host: TLS with a
+    TLSv1.2 floor, connection logging, user/db/time in log_line_prefix, initdb's scram-only
+    hba. Each test puts back what it breaks."""
+    server = start_postgres()
+    try:
+        crt, key = server.datadir / "server.crt", server.datadir / "server.key"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+            ]
+            + ["-keyout", str(key), "-out", str(crt)],
+            check=True,
+            capture_output=True,
+        )
+        st = server.datadir.stat()
+        for f in (crt, key):
+            os.chown(f, st.st_uid, st.st_gid)
+        key.chmod(0o600)
+        with psycopg.connect(**server.conninfo(), autocommit=True) as conn:
+            _reload(
+                conn,
+                "ALTER SYSTEM SET ssl = on",
+                "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'",
+                "ALTER SYSTEM SET log_connections = on",
+                "ALTER SYSTEM SET log_disconnections = on",
+                "ALTER SYSTEM SET log_line_prefix = '%m [%p] %q%u@%d '",
+            )
+        yield server
+    finally:
+        destroy_postgres(server)
+
+
+def sec(server, **kw) -> dict:
+    # The data directory's owner: postgres when the tests run as root, else the test user.
+    owner = pwd.getpwuid(server.datadir.stat().st_uid).pw_name
+    kw.setdefault("security", {"os_user": owner})
+    return by_name(run(server.conninfo(), include=["security"], **kw))
+
+
+def test_security_baseline_passes_on_a_hardened_server(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo()) as conn:
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0]
+    checks = sec(hardened_pg)
+    assert list(checks) == SECURITY
+    assert {n: c["status"] for n, c in checks.items()} == dict.fromkeys(SECURITY, "ok"), [
+        (n, c["note"]) for n, c in checks.items() if c["status"] != "ok"
+    ]
+    assert checks["pg_sec_ssl"]["value"] == "ssl on, min TLSv1.2"
+    assert checks["pg_sec_untrusted_languages"]["note"] == "2 database(s) checked"  # postgres, template1
+    assert all(
+        c["remedy"].split(": ")[-1].startswith("docs/DATABASE_TROUBLESHOOTING.md#security-")
+        for c in checks.values()
+    )
+
+
+def test_security_weak_hba_lines_are_flagged(hardened_pg):
+    hba = hardened_pg.datadir / "pg_hba.conf"
+    original = hba.read_text()
+    try:
+        # After initdb's lines: our own loopback connection still matches scram first.
+        hba.write_text(
+            original
+            + "host all all 10.0.0.0/8 trust\n"
+            + "hostssl all all 192.168.0.0/16 md5\n"
+            + "host all all 172.16.0.0/12 ident\n"
+            + "host all all 10.1.0.0/16 password\n"
+        )
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            _reload(conn)
+        check = sec(hardened_pg)["pg_sec_hba_auth"]
+    finally:
+        hba.write_text(original)
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            _reload(conn)
+    assert check["status"] == "crit"
+    by_status = {(d["status"], d["finding"].split(": ", 1)[1]) for d in check["details"]}
+    assert ("crit", "trust lets anyone in without a password") in by_status
+    assert ("warn", "md5 (use scram-sha-256)") in by_status
+    assert ("crit", "ident over TCP trusts the client's identd") in by_status
+    assert ("crit", "password sends the password in clear text") in by_status
+    assert sec(hardened_pg)["pg_sec_hba_auth"]["status"] == "ok"
+
+
+def test_security_md5_passwords_and_encryption(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+        _reload(conn, "ALTER SYSTEM SET password_encryption = 'md5'")
+        conn.execute("SET password_encryption = 'md5'")
+        conn.execute("CREATE ROLE legacy LOGIN PASSWORD 'legacy-password-0123456789'")
+    try:
+        checks = sec(hardened_pg)
+    finally:
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            conn.execute("DROP ROLE legacy")
+            _reload(conn, "ALTER SYSTEM RESET password_encryption")
+    assert checks["pg_sec_password_encryption"]["status"] == "crit"
+    assert checks["pg_sec_password_encryption"]["value"] == "md5"
+    md5 = checks["pg_sec_md5_passwords"]
+    assert md5["status"] == "warn" and md5["value"] == 1 and md5["details"][0]["role"] == "legacy"
+    assert "legacy-password" not in json.dumps(checks)
+    after = sec(hardened_pg)
+    assert (
+        after["pg_sec_password_encryption"]["status"] == "ok"
+        and after["pg_sec_md5_passwords"]["status"] == "ok"
+    )
+
+
+def test_security_superusers_and_equivalents(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE ROLE admin SUPERUSER")
+        conn.execute("CREATE ROLE etl LOGIN")
+        conn.execute("GRANT pg_execute_server_program TO etl")
+        conn.execute("CREATE ROLE helper CREATEROLE")
+    try:
+        flagged = sec(hardened_pg)["pg_sec_superusers"]
+        owner = pwd.getpwuid(hardened_pg.datadir.stat().st_uid).pw_name
+        declared = sec(
+            hardened_pg, security={"os_user": owner, "superusers": ["postgres", "admin", "etl", "helper"]}
+        )["pg_sec_superusers"]
+    finally:
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            conn.execute("DROP ROLE admin, etl, helper")
+    assert flagged["status"] == "crit" and flagged["value"] == 3
+    assert [d["finding"] for d in flagged["details"]] == [
+        "admin is SUPERUSER",
+        "etl is a member of pg_execute_server_program (superuser-equivalent)",
+        "helper has CREATEROLE",
+    ]
+    assert declared["status"] == "ok"
+
+
+def test_security_file_modes(hardened_pg):
+    hba = hardened_pg.datadir / "pg_hba.conf"
+    try:
+        hardened_pg.datadir.chmod(0o755)  # the running server does not look again
+        hba.chmod(0o646)
+        check = sec(hardened_pg)["pg_sec_file_modes"]
+    finally:
+        hardened_pg.datadir.chmod(0o700)
+        hba.chmod(0o600)
+    assert check["status"] == "crit" and check["value"] == 2
+    notes = [d["finding"] for d in check["details"]]
+    assert notes[0] == "data directory mode 0755 (want 0700 or 0750)"
+    assert notes[1].endswith("pg_hba.conf mode 0646: writable by group/other")
+    wrong_owner = sec(hardened_pg, security={"os_user": "nobody"})["pg_sec_file_modes"]
+    assert wrong_owner["status"] == "crit" and "not nobody" in wrong_owner["note"]
+    assert sec(hardened_pg)["pg_sec_file_modes"]["status"] == "ok"
+
+
+def test_security_ssl_and_logging_settings(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+        _reload(
+            conn,
+            "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.1'",
+            "ALTER SYSTEM SET log_connections = off",
+            "ALTER SYSTEM SET log_line_prefix = '%m [%p] '",
+        )
+    try:
+        weak = sec(hardened_pg)
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            _reload(conn, "ALTER SYSTEM SET ssl = off")
+        off = sec(hardened_pg)["pg_sec_ssl"]
+    finally:
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            _reload(
+                conn,
+                "ALTER SYSTEM SET ssl = on",
+                "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'",
+                "ALTER SYSTEM SET log_connections = on",
+                "ALTER SYSTEM SET log_line_prefix = '%m [%p] %q%u@%d '",
+            )
+    assert weak["pg_sec_ssl"]["status"] == "crit" and "below TLSv1.2" in weak["pg_sec_ssl"]["note"]
+    logging = weak["pg_sec_logging"]
+    assert logging["status"] == "warn" and logging["value"] == 3
+    assert "log_connections is off" in logging["note"]
+    # ssl off on a loopback-only server (the test servers listen on 127.0.0.1): warn, not crit
+    assert off["status"] == "warn" and off["value"].startswith("ssl off")
+    after = sec(hardened_pg)
+    assert after["pg_sec_ssl"]["status"] == "ok" and after["pg_sec_logging"]["status"] == "ok"
+
+
+def test_security_per_database_checks_visit_every_database(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE sec_other")
+    try:
+        with psycopg.connect(**hardened_pg.conninfo("sec_other"), autocommit=True) as conn:
+            # No plperlu package here: an untrusted language of our own on plpgsql's handler
+            # is the same catalog row (lanispl, not lanpltrusted).
+            conn.execute("CREATE LANGUAGE plfake HANDLER plpgsql_call_handler")
+            conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+        checks = sec(hardened_pg)
+    finally:
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            conn.execute("DROP DATABASE sec_other")
+    langs, public = checks["pg_sec_untrusted_languages"], checks["pg_sec_public_schema"]
+    assert langs["status"] == "warn" and langs["note"] == "sec_other: plfake"
+    assert public["status"] == "warn" and public["details"][0]["database"] == "sec_other"
+    assert sec(hardened_pg)["pg_sec_untrusted_languages"]["status"] == "ok"
+
+
+def test_security_preload_libraries_allow_list(hardened_pg):
+    assert sec(hardened_pg)["pg_sec_preload_libraries"]["status"] == "ok"  # pg_stat_statements
+    owner = pwd.getpwuid(hardened_pg.datadir.stat().st_uid).pw_name
+    narrow = sec(hardened_pg, security={"os_user": owner, "preload_libraries": ["auto_explain"]})
+    check = narrow["pg_sec_preload_libraries"]
+    assert check["status"] == "warn" and check["details"][0]["library"] == "pg_stat_statements"
+
+
+def test_security_checks_need_a_superuser(hardened_pg):
+    with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE ROLE plain LOGIN PASSWORD 'plain-password-0123456789'")
+        conn.execute("GRANT pg_monitor TO plain")  # a monitoring role: settings yes, pg_authid no
+    try:
+        info = {**hardened_pg.conninfo(), "user": "plain", "password": "plain-password-0123456789"}
+        checks = by_name(run(info, include=["security"]))
+    finally:
+        with psycopg.connect(**hardened_pg.conninfo(), autocommit=True) as conn:
+            conn.execute("DROP ROLE plain")
+    hba = checks["pg_sec_hba_auth"]
+    assert hba["status"] == "warn" and "need a superuser" in hba["note"]
+    assert "permission denied" in checks["pg_sec_superusers"]["note"]
+
+
 # -- Redis -----------------------------------------------------------------------------------
 @pytest.fixture
 def small_redis():
@@ -394,6 +641,7 @@ def test_unreachable_redis_is_crit():
         ({"thresholds": [1]}, "thresholds must be a mapping"),
         ({"recommended": ["work_mem"]}, "recommended_settings must be a mapping"),
         ({"include": ["redis"]}, "include asks for redis checks but no redis connection is given"),
+        ({"security": {"superusers": "postgres"}}, "security.superusers must be a list of names"),
         ({"sql_dir": "/nonexistent"}, "no health SQL found in /nonexistent"),
         ({"sql_texts": {"overview": "SELECT 1"}}, "health SQL missing: hit_ratios"),
     ],
@@ -425,6 +673,12 @@ def test_module_runs_through_ansible(pg_db, redis_server, tmp_path):
     assert res["changed"] is False and res["report"]["host"] == "test"
     assert "backup_full_age" in res["summary"]["crit"] and "pg_settings_drift" in res["summary"]["warn"]
     assert len(res["checks"]) == len(vh.CHECKS)
+    security = {c["name"]: c for c in res["checks"] if c["section"] == "security"}
+    assert security["pg_sec_superusers"]["status"] == "ok" and security["pg_sec_file_modes"]["status"] == "ok"
+    narrow = run_module(
+        "vedfin_health", {**args, "include": ["security"], "security_preload_libraries": ["x"]}
+    )
+    assert "pg_sec_preload_libraries" in narrow["summary"]["warn"]
     check = run_module("vedfin_health", args, check=True)
     assert not check["failed"] and check["changed"] is False and len(check["checks"]) == len(vh.CHECKS)
     bad = run_module("vedfin_health", {**args, "include": ["pg_nope"]})

@@ -80,6 +80,10 @@ def test_playbook_writes_the_reports_and_gates(pg_db, pg_server, monitor_redis, 
     assert names["pg_version"]["value"].startswith("15.") and "redis_connection" not in names
     assert names["pg_settings_drift"]["value"] is not None  # the pg_tune recommendation was passed
     assert "backup_full_age" in result["summary"]["crit"]
+    # The security baseline ran as postgres: pg_authid and pg_hba_file_rules were readable.
+    security = {n: c for n, c in names.items() if c["section"] == "security"}
+    assert len(security) == 10 and not any(c["note"].startswith("check failed") for c in security.values())
+    assert security["pg_sec_superusers"]["status"] == "ok" and security["pg_sec_hba_auth"]["status"] == "ok"
     assert (tmp_path / "health-localhost.md").read_text().startswith("# Health of localhost: CRIT")
     assert "data:image/png;base64," in (tmp_path / "health-localhost.html").read_text()
     assert MONITOR_PASSWORD not in run.stdout and pg_server.password not in run.stdout

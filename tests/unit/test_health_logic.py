@@ -257,3 +257,255 @@ def test_every_remedy_points_to_a_runbook_section():
         "migration-lock-timeout",
     ):
         assert section in anchors
+
+
+# -- security baseline -------------------------------------------------------------------------
+def hba(line, kind, method, address=None, netmask=None, error=None, db="all", user="all"):
+    return {
+        "line_number": line,
+        "type": kind,
+        "database": [db],
+        "user_name": [user],
+        "address": address,
+        "netmask": netmask,
+        "auth_method": method,
+        "error": error,
+    }
+
+
+ANY_V4 = "0.0.0.0"  # noqa: S104 - a pg_hba address under test, nothing binds to it
+ROLE_HBA = [  # what the postgresql role writes
+    hba(1, "local", "peer", user="postgres"),
+    hba(2, "local", "scram-sha-256"),
+    hba(3, "host", "scram-sha-256", "127.0.0.1", "255.255.255.255"),
+    hba(4, "host", "scram-sha-256", "::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+    hba(5, "hostssl", "scram-sha-256", "10.0.0.0", "255.255.255.0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "listen", "status", "words"),
+    [
+        (hba(9, "local", "trust"), "localhost", "crit", "trust lets anyone in"),
+        (hba(9, "host", "trust", "127.0.0.1", "255.255.255.255"), "localhost", "crit", "trust"),
+        (hba(9, "host", "password", "10.0.0.0", "255.0.0.0"), "*", "crit", "clear text"),
+        (hba(9, "hostssl", "password", "10.0.0.0", "255.0.0.0"), "*", "warn", "clear text"),
+        (hba(9, "hostssl", "md5", "10.0.0.0", "255.0.0.0"), "*", "warn", "md5 (use scram-sha-256)"),
+        (hba(9, "host", "ident", "10.0.0.5", "255.255.255.255"), "*", "crit", "ident over TCP"),
+        (hba(9, "host", "scram-sha-256", "10.0.0.0", "255.0.0.0"), "*", "warn", "not TLS-only"),
+        (hba(9, "hostssl", "scram-sha-256", ANY_V4, ANY_V4), "*", "warn", "whole Internet"),
+        (hba(9, "hostssl", "scram-sha-256", "all"), ANY_V4, "warn", "whole Internet"),
+        (hba(9, "hostssl", "scram-sha-256", "::", "::"), "*", "warn", "whole Internet"),
+        (hba(9, "hostssl", "md5", None, error="invalid authentication method"), "*", "warn", "does not load"),
+    ],
+)
+def test_sec_hba_flags_weak_lines(rule, listen, status, words):
+    got, value, note, details = vh.sec_hba([*ROLE_HBA, rule], listen)
+    assert got == status and value >= 1 and words in note and details[0]["line"] == 9
+
+
+def test_sec_hba_role_default_and_harmless_lines_are_ok():
+    assert vh.sec_hba(ROLE_HBA, "localhost,10.0.0.2")[0] == "ok"
+    local_ident = hba(9, "local", "ident")  # on the socket, ident means peer
+    world_open_but_loopback_only = hba(10, "hostssl", "scram-sha-256", ANY_V4, ANY_V4)
+    reject = hba(11, "host", "reject", ANY_V4, ANY_V4)
+    rules = [*ROLE_HBA, local_ident, world_open_but_loopback_only, reject]
+    assert vh.sec_hba(rules, "127.0.0.1")[:2] == ("ok", 0)
+
+
+@pytest.mark.parametrize(
+    ("listen", "beyond"),
+    [
+        ("localhost", False),
+        ("127.0.0.1,::1", False),
+        ("", False),
+        ("*", True),
+        ("10.0.0.2", True),
+        ("db1", True),
+    ],
+)
+def test_listens_beyond_loopback(listen, beyond):
+    assert vh.listens_beyond_loopback(listen) is beyond
+
+
+def role(name, **attrs):
+    base = {"rolname": name, "rolsuper": False, "rolcreaterole": False, "rolbypassrls": False}
+    return {
+        **base,
+        "rolcanlogin": True,
+        "md5_password": False,
+        "no_password": False,
+        "server_file_roles": [],
+        **attrs,
+    }
+
+
+def test_sec_password_encryption_and_md5_hashes():
+    assert vh.sec_password_encryption("scram-sha-256")[0] == "ok"
+    assert vh.sec_password_encryption("md5")[:2] == ("crit", "md5")
+    roles = [
+        role("postgres", rolsuper=True, no_password=True),
+        role("vedfin_owner"),
+        role("legacy", md5_password=True),
+    ]
+    status, value, note, details = vh.sec_md5_passwords(roles)
+    assert (status, value) == ("warn", 1) and details[0]["role"] == "legacy"
+    assert "without a password (peer/cert only): postgres" in note
+    assert vh.sec_md5_passwords(roles[:2])[:2] == ("ok", 0)
+
+
+def test_sec_superusers():
+    roles = [role("postgres", rolsuper=True), role("vedfin_owner"), role("analytics_ro")]
+    assert vh.sec_superusers(roles)[:2] == ("ok", 0)
+    bad = [
+        *roles,
+        role("admin", rolsuper=True),
+        role("etl", server_file_roles=["pg_read_server_files"]),
+        role("ops", rolcreaterole=True, rolbypassrls=True),
+    ]
+    status, value, note, details = vh.sec_superusers(bad)
+    assert (status, value) == ("crit", 4)
+    assert [d["finding"] for d in details] == [
+        "admin is SUPERUSER",
+        "etl is a member of pg_read_server_files (superuser-equivalent)",
+        "ops has CREATEROLE",
+        "ops has BYPASSRLS",
+    ]
+    assert vh.sec_superusers(bad, ["postgres", "admin", "etl", "ops"])[0] == "ok"  # declared in the inventory
+    assert vh.sec_superusers([*roles, role("ops", rolcreaterole=True)])[0] == "warn"
+
+
+def facts(**over):
+    base = {
+        "data_directory": {
+            "path": "/var/lib/postgresql/15/main",
+            "mode": "0700",
+            "owner": "postgres",
+            "is_dir": True,
+        },
+        "config_file": {
+            "path": "/etc/postgresql/15/main/postgresql.conf",
+            "mode": "0644",
+            "owner": "postgres",
+        },
+        "hba_file": {"path": "/etc/postgresql/15/main/pg_hba.conf", "mode": "0640", "owner": "postgres"},
+        "ident_file": {"path": "/etc/postgresql/15/main/pg_ident.conf", "mode": "0640", "owner": "root"},
+    }
+    for key, value in over.items():
+        base[key] = {**base[key], **value}
+    return base
+
+
+@pytest.mark.parametrize(
+    ("over", "status", "words"),
+    [
+        ({}, "ok", "data_directory 0700"),
+        ({"data_directory": {"mode": "0750"}}, "ok", "0750"),
+        ({"data_directory": {"mode": "0755"}}, "crit", "data directory mode 0755"),
+        ({"data_directory": {"owner": "root"}}, "crit", "owned by root, not postgres"),
+        ({"config_file": {"mode": "0664"}}, "crit", "writable by group/other"),
+        ({"hba_file": {"owner": "www-data"}}, "crit", "owned by www-data"),
+        ({"hba_file": {"mode": "0644"}}, "warn", "world-readable"),
+        ({"config_file": {"error": "No such file or directory"}}, "warn", "cannot stat"),
+    ],
+)
+def test_sec_file_modes(over, status, words):
+    got, _, note, _ = vh.sec_file_modes(facts(**over))
+    assert got == status and words in note
+
+
+def test_file_facts_stats_the_host(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir(mode=0o700)
+    d.chmod(0o700)
+    got = vh.file_facts({"data_directory": str(d), "hba_file": str(tmp_path / "nope"), "ident_file": ""})
+    assert got["data_directory"]["mode"] == "0700" and got["data_directory"]["is_dir"]
+    assert "error" in got["hba_file"] and "ident_file" not in got
+
+
+@pytest.mark.parametrize(
+    ("settings", "status"),
+    [
+        ({"ssl": "on", "ssl_min_protocol_version": "TLSv1.2", "listen_addresses": "*"}, "ok"),
+        ({"ssl": "on", "ssl_min_protocol_version": "TLSv1.3", "listen_addresses": "*"}, "ok"),
+        ({"ssl": "on", "ssl_min_protocol_version": "TLSv1.1", "listen_addresses": "*"}, "crit"),
+        ({"ssl": "on", "ssl_min_protocol_version": "TLSv1", "listen_addresses": "localhost"}, "crit"),
+        ({"ssl": "off", "ssl_min_protocol_version": "TLSv1.2", "listen_addresses": "10.0.0.2"}, "crit"),
+        ({"ssl": "off", "ssl_min_protocol_version": "TLSv1.2", "listen_addresses": "localhost"}, "warn"),
+    ],
+)
+def test_sec_ssl(settings, status):
+    assert vh.sec_ssl(settings)[0] == status
+
+
+ROLE_LOGGING = {
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "log_line_prefix": "%m [%p] %q%u@%d app=%a client=%h ",
+    "log_min_duration_statement": "500",
+}
+
+
+def test_sec_logging():
+    status, value, _, details = vh.sec_logging(ROLE_LOGGING)
+    assert (status, value) == ("ok", 0) and details["log_min_duration_statement"] == "500"
+    status, value, note, _ = vh.sec_logging(
+        {**ROLE_LOGGING, "log_disconnections": "off", "log_line_prefix": "%m [%p] "}
+    )
+    assert (status, value) == ("warn", 3)
+    assert "log_disconnections is off" in note and "no user (%u)" in note and "no database" in note
+
+
+def test_sec_per_database_checks():
+    per_db = [
+        {"database": "postgres", "untrusted_languages": [], "public_create": False},
+        {"database": "vedfin", "untrusted_languages": ["plpython3u"], "public_create": True},
+        {"database": "locked", "error": "no pg_hba.conf entry"},
+    ]
+    status, value, note, _ = vh.sec_untrusted_languages(per_db)
+    assert (status, value) == ("warn", 2) and "vedfin: plpython3u" in note and "locked: not checked" in note
+    status, value, note, _ = vh.sec_public_schema(per_db)
+    assert (status, value) == ("warn", 2) and "vedfin: PUBLIC has CREATE" in note
+    assert vh.sec_untrusted_languages(per_db[:1])[:2] == ("ok", 0)
+    assert vh.sec_public_schema(per_db[:1])[:2] == ("ok", 0)
+
+
+def test_sec_preload_libraries():
+    role_default = {
+        "shared_preload_libraries": "pg_stat_statements,auto_explain",
+        "session_preload_libraries": "",
+    }
+    assert vh.sec_preload_libraries(role_default)[:2] == ("ok", 0)
+    odd = {
+        **role_default,
+        "session_preload_libraries": "$libdir/evil.so",
+        "local_preload_libraries": "pg_cron",
+    }
+    status, value, note, _ = vh.sec_preload_libraries(odd)
+    assert (status, value) == ("warn", 2) and "$libdir/evil.so" in note
+    assert vh.sec_preload_libraries(odd, ["pg_stat_statements", "auto_explain", "evil", "pg_cron"])[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"superuser": ["x"]}, "security must be a mapping with keys superusers, os_user, preload_libraries"),
+        ({"superusers": "postgres"}, "security.superusers must be a list of names"),
+        ({"preload_libraries": [""]}, "security.preload_libraries must be a list of names"),
+        ({"os_user": ""}, "security.os_user must be an OS user name"),
+        (["postgres"], "security must be a mapping"),
+    ],
+)
+def test_validate_security_rejects_bad_input(options, words):
+    with pytest.raises(vh.HealthError, match=re.escape(words)):
+        vh.validate_security(options)
+
+
+def test_validate_security_defaults():
+    got = vh.validate_security({"superusers": ["postgres", "dba"]})
+    assert got == {
+        "superusers": ["postgres", "dba"],
+        "os_user": "postgres",
+        "preload_libraries": list(vh.DEFAULT_PRELOAD_LIBRARIES),
+    }
+    assert [n for n in vh.select_checks(["security"])] == [n for n in vh.CHECKS if n.startswith("pg_sec_")]
