@@ -32,8 +32,12 @@ description:
   - Connect (O(login_user)) as a superuser, such as the default V(postgres), to load without
     firing the ops rollup triggers; any other role must own the app tables and loads with them
     (slower; see RV(seed_warnings)).
-  - The seeder B(truncates) the application tables. It refuses O(environment=production)
-    unless O(allow_production=true).
+  - The seeder B(truncates) the application tables, so it runs only where the environment is
+    explicitly disposable - O(environment) one of V(local), V(dev), V(ci), V(test), V(demo)
+    (case-insensitive), or any named environment with O(disposable=true). A missing or empty
+    O(environment) is refused, and so is a production name (V(production), V(prod), V(prd),
+    V(live), also as a word of a longer name such as V(prod-eu)) unless both O(disposable) and
+    O(allow_production) are true. The check runs before anything is contacted.
 version_added: "1.0.0"
 author: ved-db-ops
 requirements:
@@ -89,11 +93,20 @@ options:
     type: bool
     default: false
   environment:
-    description: Name of the target environment (e.g. V(staging)); V(production) is refused
-      unless O(allow_production=true).
+    description:
+      - Name of the target environment (the inventory's C(vedfin_environment)). Required in
+        effect - a missing or empty value is refused. V(local), V(dev), V(ci), V(test) and
+        V(demo) are disposable; any other name needs O(disposable=true).
     type: str
+  disposable:
+    description:
+      - Explicit marker that this environment's application data may be replaced (the
+        inventory's C(seed_disposable)), for a name not on the built-in list, e.g. V(staging).
+    type: bool
+    default: false
   allow_production:
-    description: Allow seeding when O(environment=production).
+    description: Allow seeding an environment with a production name (V(production), V(prod),
+      V(prd), V(live), V(prod-eu), ...); needs O(disposable=true) too.
     type: bool
     default: false
   chunk_rows:
@@ -122,6 +135,7 @@ EXAMPLES = r"""
     db: vedfinance
     preset: demo
     seed: 42
+    environment: local
 
 - name: Staging volume with a fixed anchor, replacing an older seed
   vedfin_seed:
@@ -131,6 +145,7 @@ EXAMPLES = r"""
     anchor_date: "2026-01-31"
     replace: true
     environment: staging
+    disposable: true  # staging is not on the built-in list: its inventory says seed_disposable
 
 - name: A custom small data set
   vedfin_seed:
@@ -140,6 +155,7 @@ EXAMPLES = r"""
     courses: 10
     behavior_logs: 20000
     days: 14
+    environment: test
 """
 
 RETURN = r"""
@@ -244,7 +260,7 @@ from ansible.module_utils.vedfin_pg import (
     VedfinError,
     pg_connection_argument_spec,
 )
-from ansible.module_utils.vedfin_seed import DEFAULT_CHUNK_ROWS, HAS_NUMPY, seed
+from ansible.module_utils.vedfin_seed import DEFAULT_CHUNK_ROWS, HAS_NUMPY, SeedError, check_environment, seed
 
 
 def main():
@@ -261,14 +277,20 @@ def main():
         force=dict(type="bool", default=False),
         environment=dict(type="str"),
         allow_production=dict(type="bool", default=False),
+        disposable=dict(type="bool", default=False),
         chunk_rows=dict(type="int", default=DEFAULT_CHUNK_ROWS),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    # Before anything else: a seed replaces the app data, so only a disposable environment.
+    try:
+        check_environment(p["environment"], p["disposable"], p["allow_production"])
+    except SeedError as exc:
+        module.fail_json(msg=f"vedfin_seed: {exc}")
     if not HAS_PSYCOPG:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=PSYCOPG_IMPORT_ERROR)
     if not HAS_NUMPY:
         module.fail_json(msg=missing_required_lib("numpy"))
-    p = module.params
     try:
         result = seed(
             p,
@@ -283,6 +305,7 @@ def main():
             force=p["force"],
             environment=p["environment"],
             allow_production=p["allow_production"],
+            disposable=p["disposable"],
             check_mode=module.check_mode,
             chunk_rows=p["chunk_rows"],
         )

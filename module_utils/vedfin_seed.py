@@ -84,6 +84,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 
@@ -170,6 +171,51 @@ NULL_CATEGORY_SHARE = 0.06
 
 class SeedError(VedfinError):
     """A refusal or failure of the seeder; the message names the cause."""
+
+
+# Environments whose data may be replaced by a seed (compared case-insensitively). staging is
+# not on it: a staging database often holds a copy of real data; mark it with
+# seed_disposable: true in its inventory when its data may go.
+DISPOSABLE_ENVIRONMENTS = ("local", "dev", "ci", "test", "demo")
+# Words that name a production environment; checked per word, so prod-eu or eu-live count.
+PRODUCTION_WORDS = frozenset({"production", "prod", "prd", "live"})
+
+
+def check_environment(environment, disposable=False, allow_production=False) -> str:
+    """The normalized environment name if seeding (which replaces the application data) may
+    run there; SeedError naming the variable and the allowed values otherwise.
+
+    Allowed: a name on ``DISPOSABLE_ENVIRONMENTS``, or any other named environment explicitly
+    marked ``disposable`` (inventory ``seed_disposable: true``). A name with a production
+    word (production, prod, prd, live; also inside prod-eu, eu_live, ...) needs the marker
+    and ``allow_production`` both. Missing or empty is refused.
+    """
+    allowed = ", ".join(DISPOSABLE_ENVIRONMENTS)
+    how = (
+        f"set vedfin_environment (module option environment) to one of {allowed}, or mark the "
+        "environment disposable with seed_disposable: true in its inventory (module option disposable)"
+    )
+    name = "" if environment is None else str(environment).strip().lower()
+    if not name:
+        got = "missing" if environment is None else f"empty ({environment!r})"
+        _refuse(f"refusing to seed: the environment is {got}; seeding replaces the application data: {how}")
+    words = set(re.split(r"[^a-z0-9]+", name))
+    if words & PRODUCTION_WORDS:
+        if disposable and allow_production:
+            return name
+        _refuse(
+            f"refusing to seed environment {environment!r}: it names a production environment "
+            f"({', '.join(sorted(words & PRODUCTION_WORDS))}) and seeding replaces the application data; "
+            f"seeding runs only where vedfin_environment is one of {allowed} or seed_disposable is true; "
+            "a production database also needs allow_production=true together with seed_disposable: true"
+        )
+    if name in DISPOSABLE_ENVIRONMENTS or disposable:
+        return name
+    _refuse(
+        f"refusing to seed environment {environment!r}: it is not marked disposable and seeding "
+        f"replaces the application data: {how}"
+    )
+    return name  # not reached
 
 
 # ------------------------------------------------------------------------------------------
@@ -1927,6 +1973,7 @@ def seed(
     force=False,
     environment=None,
     allow_production=False,
+    disposable=False,
     check_mode=False,
     chunk_rows=DEFAULT_CHUNK_ROWS,
     on_step=None,
@@ -1938,17 +1985,15 @@ def seed(
     rows_loaded, seconds, rows_per_second, mb_written, ledger_id, steps.  Raises SeedError
     (nothing written) on refusal or bad input.  ``on_step(name)`` is called after each
     committed step (tests use it to slow a load down).
+
+    ``environment``/``disposable``/``allow_production``: see ``check_environment``. The
+    Ansible module always checks them (a missing environment is refused there); this Python
+    API checks them whenever ``environment`` is given, and leaves ``None`` to the tests'
+    throwaway servers.
     """
     t_start = time.monotonic()
-    if (
-        environment is not None
-        and str(environment).strip().lower() in ("production", "prod")
-        and not allow_production
-    ):
-        _refuse(
-            f"refusing to seed environment {environment!r}: seeding truncates the application tables; "
-            "set allow_production=true if you really mean it"
-        )
+    if environment is not None or disposable:
+        check_environment(environment, disposable, allow_production)
     if not HAS_NUMPY:
         _refuse("the Python library numpy is required by the seeder but not installed")
     params = normalize_params(preset, seed, users, courses, behavior_logs, days, anchor_date)

@@ -136,7 +136,9 @@ def test_seed_errors(schema_db, pg_server):
         conn.execute(f'CREATE DATABASE "{name}"')
     with psycopg.connect(**pg_server.conninfo(name), autocommit=True) as conn:
         conn.execute('CREATE TABLE "User" (nick text)')
-    foreign = call_module("vedfin_seed", {**params_from_conninfo(pg_server.conninfo(name)), **SMALL})
+    foreign = call_module(
+        "vedfin_seed", {**params_from_conninfo(pg_server.conninfo(name)), **SMALL, "environment": "local"}
+    )
     assert foreign["failed"] and foreign["msg"].startswith("vedfin_seed")
 
 

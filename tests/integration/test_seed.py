@@ -323,11 +323,62 @@ def test_foreign_rows_refused_without_force(schema_db):
         _seed(schema_db, **SMALL)
 
 
+# -- environment allow-list (issue 17): a seed replaces the app data ------------------------------
+@pytest.mark.parametrize(
+    ("environment", "marks", "words"),
+    [
+        (None, {}, "the environment is missing"),
+        ("", {}, "the environment is empty"),
+        ("   ", {"disposable": True}, "the environment is empty"),
+        ("production", {}, "names a production environment (production)"),
+        ("Production", {}, "names a production environment (production)"),
+        ("PRD", {}, "names a production environment (prd)"),
+        ("prod", {"allow_production": True}, "names a production environment (prod)"),
+        ("prod-eu", {"disposable": True}, "names a production environment (prod)"),
+        ("eu_live", {}, "names a production environment (live)"),
+        ("live", {"disposable": True}, "names a production environment (live)"),
+        ("staging", {}, "'staging': it is not marked disposable"),
+        ("qa", {}, "'qa': it is not marked disposable"),
+        ("localhost", {}, "'localhost': it is not marked disposable"),
+    ],
+)
+def test_environment_refusals(environment, marks, words):
+    with pytest.raises(vs.SeedError) as err:
+        vs.check_environment(environment, **marks)
+    msg = str(err.value)
+    assert words in msg
+    assert "vedfin_environment" in msg and "local, dev, ci, test, demo" in msg and "seed_disposable" in msg
+
+
+@pytest.mark.parametrize(
+    ("environment", "marks", "name"),
+    [
+        ("local", {}, "local"),
+        (" LOCAL ", {}, "local"),
+        ("ci", {}, "ci"),
+        ("Test", {}, "test"),
+        ("demo", {}, "demo"),
+        ("dev", {}, "dev"),
+        ("staging", {"disposable": True}, "staging"),
+        ("qa-7", {"disposable": True}, "qa-7"),
+        ("preprod", {"disposable": True}, "preprod"),  # one word, not "prod"
+        ("production", {"disposable": True, "allow_production": True}, "production"),
+    ],
+)
+def test_environment_allowed(environment, marks, name):
+    assert vs.check_environment(environment, **marks) == name
+
+
 def test_production_refused(schema_db):
     with pytest.raises(vs.SeedError, match="production.*allow_production"):
         _seed(schema_db, environment="production", **SMALL)
+    with pytest.raises(vs.SeedError, match="names a production environment"):
+        _seed(schema_db, environment="production", allow_production=True, **SMALL)
+    with pytest.raises(vs.SeedError, match="not marked disposable"):
+        _seed(schema_db, environment="staging", **SMALL)
     _untouched(schema_db)
-    assert _seed(schema_db, environment="production", allow_production=True, **SMALL)["changed"]
+    both = {"disposable": True, "allow_production": True}
+    assert _seed(schema_db, environment="production", **both, **SMALL)["changed"]
 
 
 @pytest.mark.parametrize(
@@ -442,7 +493,23 @@ def test_killed_load_resumes_to_identical_data(make_schema_db, migrated):
 
 
 def test_module_through_ansible_check_real_rerun(schema_db):
-    args = {**params_from_conninfo(schema_db), **SMALL, "seed": 4, "anchor_date": ANCHOR}
+    args = {
+        **params_from_conninfo(schema_db),
+        **SMALL,
+        "seed": 4,
+        "anchor_date": ANCHOR,
+        "environment": "local",
+    }
+    # The module refuses a missing environment first, before it connects (a dead port here).
+    nowhere = {**args, "login_port": 1}
+    del nowhere["environment"]
+    res = run_module("vedfin_seed", nowhere, check=True)
+    assert res["failed"] and res["msg"].startswith(
+        "vedfin_seed: refusing to seed: the environment is missing"
+    )
+    assert "vedfin_environment" in res["msg"] and "cannot connect" not in res["msg"]
+    res = run_module("vedfin_seed", {**nowhere, "environment": "PRD"})
+    assert res["failed"] and "names a production environment (prd)" in res["msg"]
     res = run_module("vedfin_seed", args, check=True)
     assert not res["failed"], res.get("msg")
     assert res["changed"] and res["would_load"]["User"] == 120
@@ -513,3 +580,58 @@ def test_rollups_maintained_by_triggers_when_not_superuser(schema_db, pg_server)
         with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{schema_db["dbname"]}" WITH (FORCE)')
             conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+# -- playbooks/seed.yml refuses before touching ---------------------------------------------------
+def _seed_guard_plays() -> list:
+    return [
+        {
+            "name": "inventory",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "ansible.builtin.add_host": {"name": "localhost", "groups": ["postgresql"]},
+                    "tags": ["always"],
+                }
+            ],
+        },
+        {"import_playbook": str(ROOT / "playbooks" / "seed.yml")},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("inventory", "passes"),
+    [
+        ({}, False),
+        ({"vedfin_environment": ""}, False),
+        ({"vedfin_environment": "PRD"}, False),
+        ({"vedfin_environment": "prod-eu", "seed_disposable": True}, False),
+        ({"vedfin_environment": "live"}, False),
+        ({"vedfin_environment": "staging"}, False),
+        ({"vedfin_environment": "local"}, True),
+        ({"vedfin_environment": "staging", "seed_disposable": True}, True),
+    ],
+)
+def test_playbook_guard_runs_first(inventory, passes):
+    from ansible_run import run_playbook
+
+    ev = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "ansible_become": False,
+    }
+    # Only the guard (tags always + seed_guard): the real play would need a database host.
+    run = run_playbook(
+        _seed_guard_plays(), extra_vars={**ev, **inventory}, env={"ANSIBLE_RUN_TAGS": "seed_guard"}
+    )
+    names = [r["_task"] for r in run.task_results()]
+    guard = "Refuse an environment that is not marked disposable (a seed replaces the app data)"
+    assert guard in names, run.stdout[-2000:]
+    if passes:
+        assert run.rc == 0, run.stdout[-2000:]
+        return
+    failed = [r for r in run.task_results() if r.get("failed")]
+    assert run.rc != 0 and failed[0]["_task"] == guard
+    assert "vedfin_environment=" in failed[0]["msg"] and "local, dev, ci, test, demo" in failed[0]["msg"]
+    assert "seed_disposable: true" in failed[0]["msg"]

@@ -100,6 +100,7 @@ def test_async_seed_reports_rows_loaded_in_the_summary(schema_db, tmp_path):
         "behavior_logs": 500,
         "days": 7,
         "anchor_date": "2026-11-25",
+        "environment": "ci",
     }
     task = {"name": "Seed", "vedfin_seed": seed, "async": 300, "poll": 1, "register": "s"}
     proc = subprocess.run(
