@@ -50,13 +50,18 @@ Values are compact JSON: ``{"p": <canonical params>, "t": <unix time computed>, 
 Single-flight
 -------------
 On a miss the caller takes ``SET {key}:lock <token> NX PX lock_timeout``.  The holder
-computes, then stores the value and releases its own lock in one Lua call.  Everybody else
-polls ``GET key`` (+ ``EXISTS lock``, one round trip, backoff 2 -> 50 ms) until the value
-appears (``info['coalesced'] = True``), at most ``wait_timeout`` seconds.  If the lock
-disappears without a value (the holder died and its lock expired, or its compute raised)
-one waiter takes the lock over and computes.  Works across threads and processes; needs
-no pub/sub permission.  (If a compute outlives ``lock_timeout`` a second caller may compute
-too: set ``lock_timeout`` above the slowest query.)
+computes, then stores the value and releases its own lock in one MULTI/EXEC transaction
+guarded by ``WATCH`` on the lock.  Everybody else polls ``GET key`` (+ ``EXISTS lock``, one
+round trip, backoff 2 -> 50 ms) until the value appears (``info['coalesced'] = True``), at
+most ``wait_timeout`` seconds.  If the lock disappears without a value (the holder died and
+its lock expired, or its compute raised) one waiter takes the lock over and computes.  Works
+across threads and processes; needs no pub/sub permission.  (If a compute outlives
+``lock_timeout`` a second caller may compute too: set ``lock_timeout`` above the slowest query.)
+
+No Lua: the application's ACL user may not run scripts (roles/redis, redis_app_acl_commands
+allows exactly these commands on ``~ved:*``): GET, SET (NX, PX), DEL, EXISTS, INCRBY
+(redis-py's ``incr``), MULTI, EXEC, DISCARD, WATCH, UNWATCH, and PING (the benchmark's
+pre-flight).
 
 Redis down
 ----------
@@ -111,22 +116,9 @@ LEADERBOARD_DEFAULTS = {"group_id": None, "timeframe": "all", "limit": 50, "tz":
 DEFAULT_TTLS = {LEADERBOARD: 300}  # the application's leaderboard TTL: 5 minutes
 DIGEST_LEN = 16
 
-# KEYS[1] value key, KEYS[2] lock key; ARGV[1] payload, ARGV[2] ttl ms, ARGV[3] lock token.
-_STORE_AND_UNLOCK = """
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-# KEYS[1] lock key; ARGV[1] lock token.
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# KEYS[1] generation counter; ARGV[1] seed (unix ms) used when the counter is missing.
-_BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
-return redis.call('INCR', KEYS[1])
-"""
+# How often a compare-and-delete of a lock retries when WATCH sees the lock change under it
+# (only when it expires or is taken over at that very moment).
+_CAS_ATTEMPTS = 5
 
 
 # -- canonical params and keys (pure) ---------------------------------------------------------
@@ -304,9 +296,6 @@ class QueryCache:
         self.lock_timeout = lock_timeout
         self.wait_timeout = wait_timeout
         self.breaker_seconds = breaker_seconds
-        self._store_and_unlock = self.client.register_script(_STORE_AND_UNLOCK)
-        self._unlock = self.client.register_script(_UNLOCK)
-        self._bump = self.client.register_script(_BUMP)
         self._mutex = threading.Lock()
         self._counts = dict.fromkeys(
             ("hits", "misses", "degraded", "computes", "coalesced", "redis_errors", "invalidation_failures"),
@@ -385,7 +374,7 @@ class QueryCache:
         """
         if self._redis_allowed():
             try:
-                gen = self._bump(keys=[self.generation_key(scope)], args=[int(time.time() * 1000)])
+                gen = self._bump(self.generation_key(scope))
             except redis.RedisError as exc:
                 self._redis_failed(exc)
             else:
@@ -478,7 +467,7 @@ class QueryCache:
             scopes, self._pending_bumps = self._pending_bumps, set()
         try:
             for scope in scopes:
-                self._bump(keys=[self.generation_key(scope)], args=[int(time.time() * 1000)])
+                self._bump(self.generation_key(scope))
         except redis.RedisError:
             with self._mutex:
                 self._pending_bumps |= scopes
@@ -556,7 +545,7 @@ class QueryCache:
                     self._release(lock_key, token)
                     raise
                 try:
-                    self._store_and_unlock(keys=[key, lock_key], args=[payload, ttl_ms, token])
+                    self._store_and_unlock(key, lock_key, payload, ttl_ms, token)
                 except redis.RedisError as exc:
                     self._redis_failed(exc)
                     return rows, self._count(info, "degraded")
@@ -595,9 +584,51 @@ class QueryCache:
                 if not locked:
                     break  # holder gone (died: lock expired; or its compute failed): take over
 
+    # -- atomic steps as MULTI/EXEC transactions (the app's ACL denies EVAL/EVALSHA) --------
+    def _bump(self, gkey: str) -> int:
+        """SET the counter to now (unix ms) if missing, then INCR it: one atomic transaction."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(gkey, int(time.time() * 1000), nx=True)
+        pipe.incr(gkey)
+        return int(pipe.execute()[1])
+
+    def _store_and_unlock(self, key, lock_key, payload, ttl_ms, token) -> None:
+        """SET the value and DEL the lock only if it still holds our token, atomically."""
+        self._cas_lock(lock_key, token, lambda pipe: pipe.set(key, payload, px=ttl_ms))
+        # (if WATCH kept failing, _cas_lock stored the value without touching the lock)
+
+    def _unlock(self, lock_key, token) -> None:
+        """DEL the lock only if it still holds our token (never another caller's lock)."""
+        self._cas_lock(lock_key, token, None)
+
+    def _cas_lock(self, lock_key, token, also) -> None:
+        """WATCH lock; GET; MULTI [also(pipe)] [DEL lock if ours] EXEC; retried on WatchError."""
+        with self.client.pipeline(transaction=True) as pipe:
+            for _ in range(_CAS_ATTEMPTS):
+                try:
+                    pipe.watch(lock_key)
+                    held = pipe.get(lock_key)
+                    if isinstance(held, bytes):
+                        held = held.decode("utf-8", "replace")
+                    if also is None and held != token:
+                        return  # not ours (expired, taken over): leave it; reset() UNWATCHes
+                    pipe.multi()
+                    if also is not None:
+                        also(pipe)
+                    if held == token:
+                        pipe.delete(lock_key)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue  # the lock changed hands between GET and EXEC: look again
+        if also is not None:  # the lock keeps changing: store the value, leave the lock alone
+            pipe = self.client.pipeline(transaction=False)
+            also(pipe)
+            pipe.execute()
+
     def _release(self, lock_key, token) -> None:
         try:
-            self._unlock(keys=[lock_key], args=[token])
+            self._unlock(lock_key, token)
         except redis.RedisError as exc:
             self._redis_failed(exc)
 

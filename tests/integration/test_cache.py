@@ -17,6 +17,11 @@ import pytest
 import redis
 from vedfin_cache import QueryCache
 
+# The app user's commands as roles/redis/defaults/main.yml grants them (redis_app_acl_commands):
+# no scripting, no SELECT, no admin. A cache that needs more fails these tests.
+APP_COMMANDS = ["-@all", "+ping", "+get", "+set", "+setex", "+del", "+exists", "+incrby"]
+APP_COMMANDS += ["+multi", "+exec", "+discard", "+watch", "+unwatch"]
+
 
 @pytest.fixture
 def admin(redis_server):
@@ -193,9 +198,7 @@ def test_explicit_invalidate(make_cache):
 def test_failed_bump_is_replayed_before_the_next_read(make_cache, admin):
     """A bump that Redis refuses (here: ACL denial) must not leave a stale board served."""
     user, password = f"vedt{secrets.token_hex(4)}", secrets.token_hex(16)
-    admin.acl_setuser(
-        user, enabled=True, passwords=[f"+{password}"], keys=["ved:*"], commands=["+@all", "-@dangerous"]
-    )
+    admin.acl_setuser(user, enabled=True, passwords=[f"+{password}"], keys=["ved:*"], commands=APP_COMMANDS)
     try:
         host, port = (
             admin.connection_pool.connection_kwargs["host"],
@@ -205,11 +208,12 @@ def test_failed_bump_is_replayed_before_the_next_read(make_cache, admin):
         db = {"top": "u1"}
         board = lambda: [{"id": db["top"]}]  # noqa: E731
         assert cache.get_or_compute("leaderboard", {}, board)[0] == [{"id": "u1"}]
-        admin.acl_setuser(user, enabled=True, commands=["-incr"])  # INCR (inside the bump script) now denied
+        # INCRBY (redis-py's incr, inside the bump transaction) now denied
+        admin.acl_setuser(user, enabled=True, commands=["-incrby"])
         db["top"] = "u2"
         assert cache.on_points_changed("u2") is None
         assert cache.stats["invalidation_failures"] == 1
-        admin.acl_setuser(user, enabled=True, commands=["+incr"])
+        admin.acl_setuser(user, enabled=True, commands=["+incrby"])
         time.sleep(0.25)  # breaker_seconds
         rows, info = cache.get_or_compute("leaderboard", {}, board)
         assert info["status"] == "miss" and rows == [{"id": "u2"}]
@@ -361,11 +365,10 @@ def test_redis_timeout_is_bounded_and_recovers(make_cache, admin):
 
 
 def test_acl_user_restricted_to_ved_keys(make_cache, admin):
-    """The production shape: an ACL user with ~ved:* and -@dangerous, password in the URL."""
+    """The production shape: the role's app ACL (~ved:*, explicit command list, no scripting),
+    password in the URL."""
     user, password = f"vedt{secrets.token_hex(4)}", secrets.token_hex(16)
-    admin.acl_setuser(
-        user, enabled=True, passwords=[f"+{password}"], keys=["ved:*"], commands=["+@all", "-@dangerous"]
-    )
+    admin.acl_setuser(user, enabled=True, passwords=[f"+{password}"], keys=["ved:*"], commands=APP_COMMANDS)
     try:
         kw = admin.connection_pool.connection_kwargs
         url = f"redis://{user}:{password}@{kw['host']}:{kw['port']}/0"
