@@ -52,6 +52,36 @@ transaction-control        ``BEGIN`` / ``COMMIT`` / ``ROLLBACK`` / ``START TRANS
                            ``END`` / ``ABORT``: the runner owns transactions.
 =========================  ===============================================================
 
+Destructive and privilege rules (statements a migration almost never needs; each is
+allowed like any other rule when it is meant):
+
+=========================  ===============================================================
+truncate                   ``TRUNCATE`` of an existing table: every row gone at once.
+delete-without-where       ``DELETE FROM t`` with no ``WHERE`` at the statement's top level
+                           (also after ``WITH ...``): every row gone.
+update-without-where       ``UPDATE t SET ...`` with no top-level ``WHERE``: every row
+                           rewritten (data loss and a full-table rewrite under write locks).
+drop-schema-cascade        ``DROP SCHEMA ... CASCADE``: every object in it and every object
+                           elsewhere that depends on them.
+drop-database              ``DROP DATABASE``: the whole database.
+role-superuser             ``CREATE/ALTER ROLE|USER ... SUPERUSER`` (or ``BYPASSRLS``): a
+                           migration must not mint a role above every privilege check.
+alter-system               ``ALTER SYSTEM``: server configuration belongs to the postgresql
+                           role (postgresql.conf), not to a migration (it writes
+                           postgresql.auto.conf, which overrides the role's settings).
+grant-to-public            ``GRANT ... TO PUBLIC`` (also in ``ALTER DEFAULT PRIVILEGES``)
+                           on tables, sequences, schemas, databases, ...: every role,
+                           including analytics_ro and NocoDB's, gets it.  Functions and
+                           procedures are exempt: EXECUTE to PUBLIC is PostgreSQL's default.
+=========================  ===============================================================
+
+Function bodies (``$$ ... $$`` strings and ``BEGIN ATOMIC`` bodies) are not run by the
+migration, so a ``TRUNCATE`` or ``DELETE`` inside a trigger or rebuild function is not a
+finding: it runs later, on the events the function is written for.  A ``DO`` block does run
+at migration time: these rules look into its body (its static statements; dynamic SQL in
+``EXECUTE '...'`` is a string and is not seen) and report at the ``DO`` line.  The data rules
+(truncate, delete/update-without-where) also skip tables created earlier in the same file.
+
 Statements on a table created earlier in the same file (``CREATE TABLE``) are exempt from
 the table rules: nobody else can be using it yet.  Unparseable input (an unterminated
 string or comment) gives ``parse-error``; malformed allow comments give
@@ -105,6 +135,14 @@ RULES: dict[str, str] = {
     "missing-lock-timeout": "lock-taking statement without SET lock_timeout",
     "concurrent-in-transaction": "CONCURRENTLY cannot run inside a transaction",
     "transaction-control": "transaction control statement in a migration",
+    "truncate": "TRUNCATE removes every row of an existing table",
+    "delete-without-where": "DELETE without WHERE removes every row",
+    "update-without-where": "UPDATE without WHERE rewrites every row",
+    "drop-schema-cascade": "DROP SCHEMA ... CASCADE drops everything in and depending on it",
+    "drop-database": "DROP DATABASE drops a whole database",
+    "role-superuser": "CREATE/ALTER ROLE ... SUPERUSER or BYPASSRLS",
+    "alter-system": "ALTER SYSTEM overrides the postgresql role's configuration",
+    "grant-to-public": "GRANT ... TO PUBLIC gives every role the privilege",
 }
 # Findings about the file itself: never accepted by an allow comment.
 UNALLOWABLE = {"parse-error", "bad-allow-comment"}
@@ -419,6 +457,9 @@ def _is_not_null_check(toks: list[Token]) -> str | None:
 
 
 _TXN_START = {"BEGIN", "COMMIT", "ROLLBACK", "END", "ABORT"}
+# Inside a DO body: a statement starts at the top or after one of these.
+_PLPGSQL_STARTERS = {"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"}
+_DESTRUCTIVE_HEADS = {"TRUNCATE", "DELETE", "UPDATE", "WITH", "DROP", "ALTER", "CREATE", "GRANT"}
 
 
 class _FileLinter:
@@ -461,6 +502,7 @@ class _FileLinter:
                 f"{head} ... CONCURRENTLY cannot run inside a transaction block: mark the file "
                 f"with '{NO_TRANSACTION_MARKER}'",
             )
+        self.destructive(stmt, keys, toks)
         if head == "CREATE":
             self.create(stmt, keys, toks)
         elif keys[:2] == ["ALTER", "TABLE"]:
@@ -480,6 +522,118 @@ class _FileLinter:
             self.lock_taking(stmt, "REINDEX")
         elif keys[:2] == ["ALTER", "INDEX"] or keys[:3] == ["ALTER", "MATERIALIZED", "VIEW"]:
             self.lock_taking(stmt, " ".join(keys[:2]))
+
+    # -- destructive and privilege statements ----------------------------------------
+    def destructive(self, stmt: Statement, keys: list[str], toks: list[Token]) -> None:
+        head = keys[0]
+        if head == "WITH":
+            head, toks = _main_of_with(toks)
+            keys = [t.key for t in toks]
+        if head == "TRUNCATE":
+            i = _skip(keys, 1, "TABLE")
+            names = [
+                _name_at(part, _skip([t.key for t in part], 0, "ONLY"))[0]
+                for part in _split_top_level(toks[i:])
+            ]
+            existing = [n for n in names if n and n not in self.created]
+            if existing:
+                self.add(
+                    stmt,
+                    "truncate",
+                    "TRUNCATE {} removes every row (and takes ACCESS EXCLUSIVE)".format(", ".join(existing)),
+                )
+        elif head in ("DELETE", "UPDATE"):
+            i = _skip(keys, 1, "FROM") if head == "DELETE" else 1
+            i = _skip(keys, i, "ONLY")
+            table, _ = _name_at(toks, i)
+            if table in self.created or "WHERE" in _depth0_keys(toks):
+                return
+            rule = "delete-without-where" if head == "DELETE" else "update-without-where"
+            what = "removes" if head == "DELETE" else "rewrites"
+            self.add(stmt, rule, f"{head} on {table} without WHERE {what} every row: add a WHERE clause")
+        elif head == "DO":
+            self.do_block(stmt, toks)
+        elif keys[:2] == ["DROP", "SCHEMA"]:
+            if _depth0_keys(toks)[-1:] == ["CASCADE"]:
+                self.add(
+                    stmt,
+                    "drop-schema-cascade",
+                    "DROP SCHEMA ... CASCADE drops every object in the schema and every object that "
+                    "depends on one: drop the objects one by one",
+                )
+        elif keys[:2] == ["DROP", "DATABASE"]:
+            self.add(stmt, "drop-database", "DROP DATABASE drops a whole database: not a migration's job")
+        elif keys[:2] == ["ALTER", "SYSTEM"]:
+            self.add(
+                stmt,
+                "alter-system",
+                "ALTER SYSTEM writes postgresql.auto.conf, which overrides the postgresql role's "
+                "settings: set it through postgresql_settings instead",
+            )
+        elif head in ("CREATE", "ALTER") and len(keys) > 1 and keys[1] in ("ROLE", "USER", "GROUP"):
+            granted = sorted({k for k in keys[2:] if k in ("SUPERUSER", "BYPASSRLS")})
+            if granted:
+                self.add(
+                    stmt,
+                    "role-superuser",
+                    "{} {} grants {}: a migration must not create a role above every privilege check".format(
+                        head, keys[1], " and ".join(granted)
+                    ),
+                )
+        if "GRANT" in keys and (head == "GRANT" or keys[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]):
+            self.grant_to_public(stmt, keys)
+
+    def do_block(self, stmt: Statement, toks: list[Token]) -> None:
+        """A DO block runs now, at migration time: apply the destructive rules to the
+        PL/pgSQL statements of its body (reported at the DO's line, where its allow comment
+        goes).  Dynamic SQL (``EXECUTE 'TRUNCATE ...'``) stays a string and is not seen."""
+        body = next((t for t in toks[1:] if t.kind == "string"), None)
+        if body is None:
+            return
+        try:
+            inner, _ = tokenize(body.value)
+        except LintParseError:
+            return
+        chunk: list[Token] = []
+        for tok in [*inner, None]:
+            if tok is None or tok.key == ";":
+                # Statements start after PL/pgSQL block and control keywords.
+                starts = [k for k, t in enumerate(chunk) if k == 0 or chunk[k - 1].key in _PLPGSQL_STARTERS]
+                for k in starts:
+                    if chunk[k].key in _DESTRUCTIVE_HEADS:
+                        self.destructive(stmt, [t.key for t in chunk[k:]], chunk[k:])
+                        break
+                chunk = []
+            else:
+                chunk.append(tok)
+
+    def grant_to_public(self, stmt: Statement, keys: list[str]) -> None:
+        g = keys.index("GRANT")
+        if "TO" not in keys[g:] or "ON" not in keys[g:]:
+            return  # GRANT role TO role: role membership, no PUBLIC object privilege
+        to = len(keys) - 1 - keys[::-1].index("TO")
+        grantees = keys[to + 1 :]
+        if "PUBLIC" not in grantees:
+            return
+        on = keys.index("ON", g)
+        target = keys[on + 1 : on + 3]
+        if target[:1] in (
+            ["FUNCTION"],
+            ["FUNCTIONS"],
+            ["PROCEDURE"],
+            ["PROCEDURES"],
+            ["ROUTINE"],
+            ["ROUTINES"],
+        ):
+            return
+        if target[:1] == ["ALL"] and target[1:2] in (["FUNCTIONS"], ["PROCEDURES"], ["ROUTINES"]):
+            return
+        self.add(
+            stmt,
+            "grant-to-public",
+            "GRANT ... TO PUBLIC gives every role (analytics_ro, NocoDB's, any future one) the privilege: "
+            "grant it to the role that needs it",
+        )
 
     @staticmethod
     def _sets_lock_timeout(stmt: Statement) -> bool:
@@ -680,6 +834,33 @@ class _FileLinter:
                 f"ADD COLUMN {table}.{col}: {reason}, so the whole table is rewritten under "
                 "ACCESS EXCLUSIVE: add the column without it, then backfill in batches",
             )
+
+
+def _depth0_keys(toks: list[Token]) -> list[str]:
+    """The keys of the tokens outside any parentheses (subqueries, argument lists)."""
+    out, depth = [], 0
+    for tok in toks:
+        if tok.key == "(":
+            depth += 1
+        elif tok.key == ")":
+            depth -= 1
+        elif depth == 0:
+            out.append(tok.key)
+    return out
+
+
+def _main_of_with(toks: list[Token]) -> tuple[str, list[Token]]:
+    """For ``WITH a AS (...), b AS (...) <main>``: the main statement's keyword and tokens
+    (the CTE bodies are in parentheses, so the first data keyword at depth 0 starts it)."""
+    depth = 0
+    for k, tok in enumerate(toks):
+        if tok.key == "(":
+            depth += 1
+        elif tok.key == ")":
+            depth -= 1
+        elif depth == 0 and k and tok.key in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES"):
+            return tok.key, toks[k:]
+    return "WITH", toks
 
 
 def _strip_not_valid(toks: list[Token]) -> list[Token]:

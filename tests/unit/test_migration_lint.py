@@ -92,7 +92,7 @@ def test_bad_examples_give_exactly_the_expected_findings(path):
             "-- migrate: no-transaction\nSELECT set_config('lock_timeout', '1s', false);\nDROP INDEX \"i\";",
             [],
         ),
-        ('DROP INDEX "i";\nTRUNCATE "User";', []),  # transactional: the runner sets it
+        ('DROP INDEX "i";\nLOCK TABLE "User";', []),  # transactional: the runner sets it
         ('REINDEX INDEX CONCURRENTLY "i";', [("concurrent-in-transaction", 1)]),
         ("START TRANSACTION;", [("transaction-control", 1)]),
         ("ROLLBACK;", [("transaction-control", 1)]),
@@ -100,6 +100,80 @@ def test_bad_examples_give_exactly_the_expected_findings(path):
 )
 def test_inline_cases(sql, expected):
     assert findings(sql) == expected
+
+
+# -- destructive and privilege rules: bad example, allow comment, near miss -----------------
+DESTRUCTIVE = [
+    # (rule, statement that fires, near miss that must not)
+    ("truncate", 'TRUNCATE "User";', "CREATE TABLE t (id int);\nTRUNCATE t;"),
+    ("truncate", "TRUNCATE TABLE ONLY a, b CASCADE;", "SELECT 'TRUNCATE a';"),
+    ("delete-without-where", 'DELETE FROM "User";', 'DELETE FROM "User" WHERE id = 1;'),
+    (
+        "delete-without-where",
+        "WITH x AS (SELECT 1 WHERE true) DELETE FROM t;",
+        "-- DELETE FROM t;\nSELECT 1;",
+    ),
+    (
+        "delete-without-where",
+        "DELETE FROM t USING u;",
+        "WITH d AS (DELETE FROM t WHERE a RETURNING 1) SELECT 1 FROM d;",
+    ),
+    ("update-without-where", "UPDATE t SET a = (SELECT b FROM u WHERE c);", "UPDATE t SET a = 1 WHERE b;"),
+    (
+        "update-without-where",
+        "UPDATE ONLY t SET a = 1;",
+        "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2;",
+    ),
+    ("drop-schema-cascade", "DROP SCHEMA IF EXISTS ops CASCADE;", "DROP SCHEMA IF EXISTS ops RESTRICT;"),
+    ("drop-database", "DROP DATABASE vedfin_old;", "/* DROP DATABASE vedfin; */ SELECT 1;"),
+    ("role-superuser", "ALTER ROLE app WITH SUPERUSER;", "ALTER ROLE app NOSUPERUSER NOBYPASSRLS;"),
+    ("role-superuser", "CREATE USER bi LOGIN BYPASSRLS;", "ALTER ROLE app SET search_path = 'superuser';"),
+    ("alter-system", "ALTER SYSTEM SET fsync = off;", "COMMENT ON TABLE t IS 'ALTER SYSTEM';"),
+    ("grant-to-public", "GRANT SELECT ON t TO PUBLIC;", "GRANT SELECT ON t TO analytics_ro;"),
+    (
+        "grant-to-public",
+        "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO public;",
+        "GRANT EXECUTE ON FUNCTION f() TO PUBLIC;",
+    ),
+    (
+        "grant-to-public",
+        "GRANT CONNECT ON DATABASE vedfin TO PUBLIC;",
+        "REVOKE ALL ON SCHEMA ops FROM PUBLIC;",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "bad", "near_miss"), DESTRUCTIVE, ids=lambda v: v if "-" in v else None)
+def test_destructive_rule_fires_is_allowed_and_ignores_its_near_miss(rule, bad, near_miss):
+    assert findings(bad) == [(rule, 1)]
+    allowed = lint.lint_sql(f"-- safety: allow {rule} because reviewed in OPS-1\n{bad}", "t.sql")
+    assert allowed.findings == []
+    assert [(f.rule, f.allowed_because) for f in allowed.allowed] == [(rule, "reviewed in OPS-1")]
+    assert findings(near_miss) == []
+
+
+def test_destructive_allow_comment_for_another_rule_does_not_silence_it():
+    sql = "-- safety: allow truncate because wrong rule\nDELETE FROM t;"
+    assert findings(sql) == [("delete-without-where", 2)]
+
+
+def test_do_block_bodies_are_linted_but_function_bodies_are_not():
+    do = "DO $$\nBEGIN\n  IF true THEN\n    TRUNCATE t;\n  END IF;\n  DELETE FROM u WHERE a;\nEND\n$$;"
+    assert findings(do) == [("truncate", 1)]
+    fn = "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN TRUNCATE t; RETURN NULL; END $$;"
+    assert findings(fn) == []
+    atomic = "CREATE FUNCTION g() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM t; END;"
+    assert findings(atomic) == []
+    # FOR UPDATE is a locking clause, not an UPDATE statement
+    assert findings("DO $$ BEGIN PERFORM 1 FROM t FOR UPDATE; END $$;") == []
+
+
+def test_repo_migrations_trip_no_destructive_rule():
+    """The applied migrations are checksummed by the ledger (vedfin_migrate.checksum_of), so
+    they cannot be edited to add allow comments: they must be clean as they are."""
+    new_rules = {rule for rule, _, _ in DESTRUCTIVE}
+    for result in lint.lint_paths([ROOT / "sql" / "migrations"]):
+        assert not [f for f in result.findings + result.allowed if f.rule in new_rules], result.path
 
 
 def test_standalone_mode_wants_lock_timeout_in_every_file():

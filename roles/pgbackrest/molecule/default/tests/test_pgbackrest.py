@@ -85,3 +85,43 @@ def test_status_dir_readable(host):
     d = host.file("/var/lib/pgbackrest/status")
     assert d.is_directory
     assert d.mode == 0o755
+
+
+LOCK_DIR = "/tmp/pgbackrest"  # noqa: S108 pgBackRest's default lock-path, not a temp file
+
+
+def exposure(host, unit):
+    res = host.run("systemd-analyze security --no-pager %s", unit)
+    assert res.rc == 0, res.stderr
+    line = [ln for ln in res.stdout.splitlines() if "Overall exposure level" in ln][-1]
+    return float(line.split(":")[1].split()[0])
+
+
+def test_units_are_sandboxed(host):
+    # Before the sandbox: backup 9.0, failure hook 9.6 (UNSAFE). Target <= 5.0 each; the
+    # round-trip and kill tests (test_roundtrip.py) prove the sandboxed backup still works.
+    scores = {
+        unit: exposure(host, unit)
+        for unit in ("ved-pgbackrest-backup@full.service", "ved-pgbackrest-failure@x.service")
+    }
+    print("SYSTEMD-ANALYZE", scores)
+    assert all(score <= 5.0 for score in scores.values()), scores
+    props = host.run(
+        "systemctl show ved-pgbackrest-backup@full.service -p ProtectSystem -p PrivateNetwork "
+        "-p RestrictAddressFamilies -p CapabilityBoundingSet -p ReadWritePaths -p RemoveIPC"
+    ).stdout
+    assert "ProtectSystem=strict" in props
+    assert "PrivateNetwork=yes" in props  # posix repository: no network
+    assert "RestrictAddressFamilies=AF_UNIX" in props
+    assert "CapabilityBoundingSet=\n" in props
+    assert "RemoveIPC=no" in props  # would remove PostgreSQL's shared memory (same user)
+    for path in ("/var/lib/pgbackrest", "/var/log/pgbackrest", LOCK_DIR):
+        assert path in props
+
+
+def test_lock_directory_is_kept_for_the_sandboxed_unit(host):
+    lock = host.file(LOCK_DIR)
+    assert lock.is_directory and lock.user == "postgres" and lock.mode == 0o750
+    assert host.file("/etc/tmpfiles.d/ved-pgbackrest.conf").contains(
+        "^d /tmp/pgbackrest 0750 postgres postgres -$"
+    )
