@@ -7,6 +7,8 @@ One home for what "world-open" means, used by every role's validation (docs/HARD
 - ``ved_is_public_range``: a CIDR wider than one host that holds globally routable addresses
   (not private, loopback, link-local, shared 100.64/10, ULA or documentation space).
 - ``ved_is_wildcard_address``: a bind/listen address that means "every interface".
+- ``ved_ip_in_cidrs``: an address inside any of some CIDRs (the base role's lock-out check:
+  is the controller inside the SSH sources about to be applied?).
 """
 
 from __future__ import annotations
@@ -85,9 +87,28 @@ def is_wildcard_address(value) -> bool:
         return False
 
 
+def ip_in_cidrs(address, cidrs) -> bool:
+    """``'10.88.0.1' is ved_ip_in_cidrs(['10.88.0.0/16'])``. An IPv4-mapped IPv6 address
+    (``::ffff:10.88.0.1``, as sshd may report it on a dual-stack socket) counts as its IPv4 form."""
+    try:
+        addr = ipaddress.ip_address(str(address).strip().strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    for cidr in cidrs or []:
+        try:
+            net = ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            continue
+        if net.version == addr.version and addr in net:
+            return True
+    return False
+
+
 class TestModule:
     """Jinja tests: `addr is ved_is_ip`, `net is ved_is_cidr`, `net is ved_is_world_open`,
-    `net is ved_is_public_range`, `addr is ved_is_wildcard_address`."""
+    `net is ved_is_public_range`, `addr is ved_is_wildcard_address`, `addr is ved_ip_in_cidrs(nets)`."""
 
     def tests(self):
         return {
@@ -96,4 +117,5 @@ class TestModule:
             "ved_is_world_open": is_world_open,
             "ved_is_public_range": is_public_range,
             "ved_is_wildcard_address": is_wildcard_address,
+            "ved_ip_in_cidrs": ip_in_cidrs,
         }

@@ -4,6 +4,9 @@ set -eu
 user=$1
 pubkey=$2
 id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash -G sudo "$user"
+# The base role's sshd AllowGroups (base_sshd_allow_groups' default): keep the user in it.
+getent group sshusers >/dev/null || groupadd --system sshusers
+usermod -aG sshusers "$user"
 install -d -m 700 -o "$user" -g "$user" "/home/$user/.ssh"
 grep -qxF "$pubkey" "/home/$user/.ssh/authorized_keys" 2>/dev/null \
   || echo "$pubkey" >>"/home/$user/.ssh/authorized_keys"

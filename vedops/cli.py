@@ -184,14 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     display.message(build_summary(results, Path(args.reports), since=since))
     if args.command == "demo":
         port = os.environ.get("VED_VPS_SSH_PORT", "2222")
+        # The host keys local_vps.sh pinned at vps-up, not the user's ~/.ssh/known_hosts.
+        ssh = "ssh -i .local/ssh/id_ed25519 -o UserKnownHostsFile=.local/ssh/known_hosts"
         display.message(
-            f"\nDemo host: ssh -i .local/ssh/id_ed25519 -p {port} ops@127.0.0.1   (make clean removes it)\n"
-            f"NocoDB:    ssh -i .local/ssh/id_ed25519 -p {port} -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
+            f"\nDemo host: {ssh} -p {port} ops@127.0.0.1   (make clean removes it)\n"
+            f"NocoDB:    {ssh} -p {port} -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
             "\n           then http://127.0.0.1:8080/dashboard "
             "(admin: admin@vedfin.local, password in .local/secrets/nocodb_admin)"
             + (
-                f"\nStandby:   ssh -i .local/ssh/id_ed25519 -p {REPLICA_SSH_PORT} ops@127.0.0.1"
-                f"   ({REPLICA_HOST})"
+                f"\nStandby:   {ssh} -p {REPLICA_SSH_PORT} ops@127.0.0.1   ({REPLICA_HOST})"
                 if args.replica
                 else ""
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from net import is_public_range, is_wildcard_address, is_world_open
+from net import ip_in_cidrs, is_public_range, is_wildcard_address, is_world_open
 
 
 @pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0", "0.0.0.0/1", "128.0.0.0/2", "2000::/3"])
@@ -51,3 +51,18 @@ def test_wildcards(addr):
 @pytest.mark.parametrize("addr", ["127.0.0.1", "::1", "10.0.0.5", "localhost", "-::1", ""])
 def test_not_wildcards(addr):
     assert not is_wildcard_address(addr)
+
+
+@pytest.mark.parametrize(
+    ("addr", "cidrs", "inside"),
+    [
+        ("10.88.0.1", ["10.88.0.0/16"], True),
+        ("::ffff:10.88.0.1", ["10.88.0.0/16"], True),
+        ("[2001:db8::5]", ["2001:db8::/32"], True),
+        ("192.0.2.7", ["10.0.0.0/8", "bad"], False),
+        ("not-an-ip", ["0.0.0.0/0"], False),
+        ("10.0.0.1", None, False),
+    ],
+)
+def test_ip_in_cidrs(addr, cidrs, inside):
+    assert ip_in_cidrs(addr, cidrs) is inside
