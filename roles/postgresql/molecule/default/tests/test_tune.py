@@ -108,16 +108,19 @@ def test_rerun_changes_nothing(host):
 
 def test_rejected_candidate_leaves_server_on_previous_config(host):
     before = host.file(CONF).sha256sum
-    work_mem = sql(host, "SHOW work_mem")
+    work_mem = sql(host, "SHOW maintenance_work_mem")
     boot = started(host)
-    bad = json.dumps({"postgresql_tune_workload": "oltp", "postgresql_settings": {"work_mem": "lots"}})
+    # maintenance_work_mem: work_mem without a unit is refused earlier, by validate.yml's bound.
+    bad = json.dumps(
+        {"postgresql_tune_workload": "oltp", "postgresql_settings": {"maintenance_work_mem": "lots"}}
+    )
     res = tune("-e", bad)
     assert res.returncode != 0
     out = res.stdout + res.stderr
     # PostgreSQL's own message, relayed by the role.
-    assert 'invalid value for parameter "work_mem": "lots"' in out
+    assert 'invalid value for parameter "maintenance_work_mem": "lots"' in out
     assert host.file(CONF).sha256sum == before
-    assert sql(host, "SHOW work_mem") == work_mem
+    assert sql(host, "SHOW maintenance_work_mem") == work_mem
     assert sql(host, "SELECT 1") == "1"
     assert started(host) == boot
     assert host.service("postgresql@15-main").is_running
