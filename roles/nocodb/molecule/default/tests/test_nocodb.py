@@ -1,5 +1,7 @@
 """Behaviour of the converged nocodb role, one behaviour per test."""
 
+import os
+import re
 import time
 
 from conftest import VARS
@@ -29,6 +31,9 @@ def test_unit_is_hardened(host):
         "PrivateTmp",
         "ReadWritePaths",
         "Restart",
+        "RestartUSec",
+        "StartLimitBurst",
+        "StartLimitIntervalUSec",
         "MemoryMax",
         "CapabilityBoundingSet",
     )
@@ -39,6 +44,10 @@ def test_unit_is_hardened(host):
     assert p["PrivateTmp"] == "yes"
     assert p["ReadWritePaths"] == "/var/lib/nocodb"
     assert p["Restart"] == "on-failure"
+    # bounded: a crash loop stops after 5 starts in 2 min
+    assert p["RestartUSec"] == "2s"
+    assert p["StartLimitBurst"] == "5"
+    assert p["StartLimitIntervalUSec"] == "2min"
     assert int(p["MemoryMax"]) == VARS["nocodb_memory_max_mb"] * 1024 * 1024
     assert p["CapabilityBoundingSet"] == ""
 
@@ -60,8 +69,17 @@ def test_sandbox_is_live(host):
 def test_env_file_is_private(host):
     f = host.file("/etc/nocodb/nocodb.env")
     assert f.user == "root" and f.mode == 0o600
-    assert 'NC_DISABLE_TELE="true"' in f.content_string
-    assert 'HOST="127.0.0.1"' in f.content_string
+    content = f.content_string
+    for line in (
+        'NC_DISABLE_TELE="true"',
+        'NC_DISABLE_ERR_REPORTS="true"',
+        'NC_DISABLE_SUPPORT_CHAT="true"',
+        'NC_CONNECT_TO_EXTERNAL_DB_DISABLED="true"',
+        f'NC_CONNECTION_ENCRYPT_KEY="{VARS["nocodb_connection_encrypt_key"]}"',
+        'HOST="127.0.0.1"',
+    ):
+        assert line in content, line
+    assert "NC_SENTRY_DSN" not in content
 
 
 def test_lock_file_kept(host):
@@ -148,22 +166,123 @@ def test_readonly_role_cannot_write_in_postgresql(host):
     assert res.rc != 0 and "permission denied" in res.stderr
 
 
-def test_killed_process_is_restarted(host, api):
-    before = show(host, "MainPID", "NRestarts")
-    host.check_output("systemctl kill -s SIGKILL nocodb")
+def _security_score(host):
+    out = host.check_output("systemd-analyze security nocodb.service --no-pager 2>&1 | tail -1")
+    return float(re.search(r"exposure level for nocodb.service: ([0-9.]+)", out).group(1))
+
+
+def test_systemd_sandbox_score(host):
+    """systemd-analyze security: 3.0 before issue 17, at most 5.0 allowed (lower is better)."""
+    score = _security_score(host)
+    print(f"systemd-analyze security nocodb.service: {score}")
+    assert score <= 5.0
+
+
+def test_no_x_powered_by(api):
+    """No framework banner on the API, the UI or an error page."""
+    for path in ("/api/v1/health", "/dashboard/", "/api/v2/meta/bases", "/no-such-page"):
+        _, _, headers = api.call_with_headers("GET", path)
+        assert "x-powered-by" not in headers, (path, headers)
+
+
+def test_external_db_bases_refused(api):
+    """NC_CONNECT_TO_EXTERNAL_DB_DISABLED: nobody adds another external database."""
+    status, body = api.call(
+        "POST",
+        "/api/v2/meta/bases",
+        token=api.token(),
+        body={
+            "title": "intruder-external",
+            "external": True,
+            "sources": [{"type": "pg", "config": {"client": "pg", "connection": {"host": "127.0.0.1"}}}],
+        },
+    )
+    assert status == 400, body
+    assert "external db is disabled" in str(body)
+
+
+def _meta_sql(host, sql):
+    return host.check_output("runuser -u postgres -- psql -XAtq -d nocodb -c %s", sql)
+
+
+def test_source_password_not_stored_in_clear(host, api):
+    """NC_CONNECTION_ENCRYPT_KEY: the read-only source's password is nowhere in clear in the metadata DB."""
+    _ro_base(api, api.token())  # the source exists
+    password = VARS["nocodb_readonly_source_password"]
+    for table in ("nc_sources_v2", "nc_integrations_v2"):
+        rows = int(_meta_sql(host, f"SELECT count(*) FROM {table} WHERE config IS NOT NULL"))
+        clear = int(_meta_sql(host, f"SELECT count(*) FROM {table} WHERE config LIKE '%{password}%'"))
+        print(f"{table}: {rows} configs, {clear} with the password in clear")
+        assert clear == 0
+    # 0.301 keeps an external base's connection in its integration (the source row points at it)
+    encrypted = _meta_sql(
+        host,
+        "SELECT (SELECT count(*) FROM nc_sources_v2 WHERE is_encrypted AND config IS NOT NULL)"
+        " + (SELECT count(*) FROM nc_integrations_v2 WHERE is_encrypted AND config IS NOT NULL)",
+    )
+    assert int(encrypted) >= 1
+
+
+def test_build_tools_purged(host):
+    """Compilers lived only for the build (no second converge reinstalls them)."""
+    for pkg in ("build-essential", "g++", "gcc", "make"):
+        assert not host.package(pkg).is_installed, pkg
+    assert not host.exists("cc")
+
+
+def test_code_owned_by_build_user_not_service(host):
+    """npm ran as nocodb-build; the service user can read its code but not write it."""
+    for path in (
+        "/opt/nocodb/node_modules",
+        "/opt/nocodb/node_modules/nocodb",
+        "/opt/nocodb/package-lock.json",
+    ):
+        assert host.file(path).user == "nocodb-build", path
+    assert host.file("/opt/nocodb/index.js").user == "root"
+    res = host.run("runuser -u nocodb -- test -w /opt/nocodb/node_modules/nocodb/package.json")
+    assert res.rc != 0
+    res = host.run("runuser -u nocodb -- test -r /opt/nocodb/node_modules/nocodb/package.json")
+    assert res.rc == 0
+
+
+def _wait_back(host, api, old_pid):
     start = time.monotonic()
     deadline = start + 60
     status = 0
     while time.monotonic() < deadline:
         status, _ = api.call("GET", "/api/v1/health")
-        if status == 200 and show(host, "MainPID")["MainPID"] not in ("0", before["MainPID"]):
+        if status == 200 and show(host, "MainPID")["MainPID"] not in ("0", old_pid):
             break
-        time.sleep(0.5)
-    elapsed = time.monotonic() - start
-    print(f"nocodb back to health {elapsed:.1f} s after SIGKILL")
-    after = show(host, "MainPID", "NRestarts")
-    assert status == 200
-    assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
-    # RestartSec=2 + NocoDB boot (~3 s cold boot measured by hand); 30 s leaves room for a slow runner.
-    # The elapsed time is printed (run pytest with -s / molecule verify -- -s to see it).
-    assert elapsed < 30
+        time.sleep(0.25)
+    return status, time.monotonic() - start
+
+
+def test_killed_process_is_restarted(host, api):
+    """SIGKILL of the node process, three times: back within 30 s each, data committed before is kept."""
+    token = api.token()
+    probe = f"fault-probe-{int(time.time())}"
+    status, created = api.call("POST", "/api/v2/meta/bases", token=token, body={"title": probe})
+    assert status in (200, 201), created
+    times = []
+    try:
+        for _ in range(3):
+            before = show(host, "MainPID", "NRestarts")
+            host.check_output("systemctl kill -s SIGKILL --kill-whom=main nocodb")
+            status, elapsed = _wait_back(host, api, before["MainPID"])
+            times.append(round(elapsed, 1))
+            after = show(host, "MainPID", "NRestarts")
+            assert status == 200
+            assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
+            # RestartSec=2 + NocoDB boot; 30 s is the bound from issue 17.
+            assert elapsed < 30
+            # the admin still signs in, and the base committed before the kill is still there
+            token = api.token()
+            _, bases = api.call("GET", "/api/v2/meta/bases", token=token)
+            assert probe in [b["title"] for b in bases["list"]]
+            _ro_base(api, token)
+    finally:
+        print(f"nocodb back to health after SIGKILL (s): {times}")
+        if os.environ.get("VED_RESTART_TIMES_FILE"):  # pytest hides prints of passing tests
+            with open(os.environ["VED_RESTART_TIMES_FILE"], "a") as f:
+                f.write(f"nocodb {times} score={_security_score(host)}\n")
+        api.call("DELETE", f"/api/v2/meta/bases/{created['id']}", token=api.token())
