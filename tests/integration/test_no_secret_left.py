@@ -126,7 +126,7 @@ def test_bench_run_leaves_no_password_on_the_host(pg_server, bench_db, app_redis
     cached = report["queries"]["leaderboard"]["variants"]["cached"]
     assert cached["n"] == 2 and cached["statuses"].get("hit") == 2
     # ... the cleanup ran ...
-    assert not results["Remove them (each holds the Redis password)"].get("failed")
+    assert not results["Remove them with their temp dirs"].get("failed")
     assert not list(
         Path("/root/.ansible_async").glob(
             results["Run the benchmark (async; progress shows while it polls)"]["ansible_job_id"]
@@ -161,7 +161,7 @@ def test_failed_bench_as_postgres_leaves_no_password_on_the_host(pg_server, benc
     results = {r["_task"]: r for r in run.task_results()}
     bench = results["Run the benchmark (async; progress shows while it polls)"]
     assert run.rc != 0 and bench.get("failed"), run.stdout[-3000:]
-    removed = results["Remove them (each holds the Redis password)"]
+    removed = results["Remove them with their temp dirs"]
     assert not removed.get("failed"), removed
     assert files_holding(password, remote_tmp) == []
     assert password not in run.stdout + run.stderr
