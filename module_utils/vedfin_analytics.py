@@ -1,6 +1,6 @@
 """The 13 V-EdFinance analytics queries: registry, parameter validation and a runner.
 
-Plain Python (psycopg 3, no Ansible).  Each query has two SQL forms in ``sql/analytics/``:
+Plain Python (psycopg 3, no Ansible API).  Each query has two SQL forms in ``sql/analytics/``:
 
 * ``<name>.oracle.sql`` - plain, obviously-correct SQL over the base tables (the spec of
   ../shared/DOMAIN.md); the reference every other form is tested against;
@@ -43,10 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-try:
-    from ansible.module_utils.vedfin_pg import VedfinError
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_pg import VedfinError
+from ansible.module_utils.vedfin_pg import VedfinError
 
 try:
     import psycopg
@@ -483,10 +480,8 @@ class Analytics:
         kwargs.setdefault("application_name", application_name)
         kwargs["autocommit"] = True
         if isinstance(cache, str):
-            try:  # only a cached service needs redis-py
-                from ansible.module_utils.vedfin_cache import QueryCache
-            except ImportError:
-                from vedfin_cache import QueryCache
+            from ansible.module_utils.vedfin_cache import QueryCache  # only a cached service needs redis-py
+
             cache = QueryCache(cache, ttl_by_query=CACHE_TTL_SECONDS)
         self.cache = cache
         self.pool = ConnectionPool(conninfo, kwargs=kwargs, min_size=min_size, max_size=max_size,

@@ -49,15 +49,8 @@ import threading
 import time
 from bisect import bisect_right
 
-try:
-    from ansible.module_utils.vedfin_pg import VedfinError
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_pg import VedfinError
-
-try:
-    from ansible.module_utils import vedfin_analytics as va
-except ImportError:  # plain Python (pytest, tools/)
-    import vedfin_analytics as va
+from ansible.module_utils import vedfin_analytics as va
+from ansible.module_utils.vedfin_pg import VedfinError
 
 try:
     import psycopg
@@ -1009,10 +1002,8 @@ def _aggregate(queries: dict) -> dict:
 
 
 def _make_cache(redis_url, namespace, ttl):
-    try:
-        from ansible.module_utils.vedfin_cache import QueryCache
-    except ImportError:
-        from vedfin_cache import QueryCache
+    from ansible.module_utils.vedfin_cache import QueryCache  # only a cached run needs redis-py
+
     return QueryCache(
         redis_url,
         namespace=namespace,

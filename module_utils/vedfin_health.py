@@ -1,6 +1,6 @@
 """Health checks of the database stack: PostgreSQL, Redis, pgBackRest backups and the host.
 
-Plain Python (psycopg 3, redis-py; no Ansible import): ``library/vedfin_health.py`` is a thin
+Plain Python (psycopg 3, redis-py; no Ansible API): ``library/vedfin_health.py`` is a thin
 shell over it and pytest calls it directly.
 
 Every check returns a dict::
@@ -36,12 +36,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-try:
-    from ansible.module_utils.vedfin_pg import VedfinError, connect
-    from ansible.module_utils.vedfin_preflight import check as app_schema_check
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_pg import VedfinError, connect
-    from vedfin_preflight import check as app_schema_check
+from ansible.module_utils.vedfin_pg import VedfinError, connect
+from ansible.module_utils.vedfin_preflight import check as app_schema_check
 
 SCHEMA_VERSION = 1
 RUNBOOK = "docs/DATABASE_TROUBLESHOOTING.md"

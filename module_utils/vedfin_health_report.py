@@ -13,12 +13,8 @@ import html
 import json
 from pathlib import Path
 
-try:
-    from ansible.module_utils.vedfin_health import SCHEMA_VERSION, STATUSES, HealthError
-    from ansible.module_utils.vedfin_report import _plt, _png
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_health import SCHEMA_VERSION, STATUSES, HealthError
-    from vedfin_report import _plt, _png
+from ansible.module_utils.vedfin_health import SCHEMA_VERSION, STATUSES, HealthError
+from ansible.module_utils.vedfin_report import _plt, _png
 
 COLORS = {"ok": "#2ca02c", "warn": "#ff9f0e", "crit": "#d62728"}
 ICONS = {"ok": "OK", "warn": "WARN", "crit": "CRIT"}

@@ -1,6 +1,6 @@
 """Ordered, checksummed SQL migrations for the ops-owned parts of the database.
 
-Plain Python (psycopg 3, no Ansible); ``library/vedfin_migrate.py`` is a thin shell over it.
+Plain Python (psycopg 3, no Ansible API); ``library/vedfin_migrate.py`` is a thin shell over it.
 
 Files
     ``<dir>/NNNN_name.sql`` (four digits, lower-case name), applied in number order.  The
@@ -61,26 +61,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    from ansible.module_utils.vedfin_migration_lint import (
-        NO_TRANSACTION_MARKER,
-        is_no_transaction,
-        lint_sql,
-        split_statements,
-    )
-    from ansible.module_utils.vedfin_pg import VedfinError
-    from ansible.module_utils.vedfin_preflight import check as preflight_check
-    from ansible.module_utils.vedfin_preflight import format_problems as preflight_message
-except ImportError:  # plain Python: pytest, tools/
-    from vedfin_migration_lint import (
-        NO_TRANSACTION_MARKER,
-        is_no_transaction,
-        lint_sql,
-        split_statements,
-    )
-    from vedfin_pg import VedfinError
-    from vedfin_preflight import check as preflight_check
-    from vedfin_preflight import format_problems as preflight_message
+from ansible.module_utils.vedfin_migration_lint import (
+    NO_TRANSACTION_MARKER,
+    is_no_transaction,
+    lint_sql,
+    split_statements,
+)
+from ansible.module_utils.vedfin_pg import VedfinError
+from ansible.module_utils.vedfin_preflight import check as preflight_check
+from ansible.module_utils.vedfin_preflight import format_problems as preflight_message
 
 try:
     import psycopg

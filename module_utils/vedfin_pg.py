@@ -1,17 +1,15 @@
 """Shared PostgreSQL connection helpers for the ved-db-ops custom modules.
 
-Plain Python (no Ansible import), so the same code runs inside an AnsibleModule on the
-managed host and directly under pytest:
+Plain Python (no Ansible API), so the same code runs inside an AnsibleModule on the managed
+host and directly under pytest and tools/.  Modules, the other module_utils, tools and tests
+all import it by the same name::
 
-* Ansible modules: ``from ansible.module_utils.vedfin_pg import connect, ...``
-  (ansible.cfg sets ``module_utils = module_utils``).
-* Tests and other module_utils: ``import vedfin_pg`` (tests/conftest.py puts module_utils on
-  ``sys.path``).  module_utils that need this file import it with a fallback::
+    from ansible.module_utils.vedfin_pg import VedfinError, connect
 
-      try:
-          from ansible.module_utils.vedfin_pg import VedfinError
-      except ImportError:  # plain Python (pytest, tools/)
-          from vedfin_pg import VedfinError
+Under Ansible, ansible.cfg's ``module_utils = module_utils`` puts this directory in the
+``ansible.module_utils`` package of the module payload; in plain Python,
+``tools/module_utils_path.py`` adds it to that package's ``__path__`` (the tools/ scripts and
+tests/conftest.py call it).
 
 Public API
 ----------

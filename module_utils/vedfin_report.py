@@ -14,10 +14,7 @@ import io
 import math
 from pathlib import Path
 
-try:
-    from ansible.module_utils.vedfin_pg import VedfinError
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_pg import VedfinError
+from ansible.module_utils.vedfin_pg import VedfinError
 
 SUPPORTED_SCHEMA = 1
 VARIANT_LABELS = {

@@ -1,7 +1,8 @@
 """Deterministic, resumable, fast seeder for the V-EdFinance application schema.
 
-Plain Python (no Ansible import): ``library/vedfin_seed.py`` is a thin shell over
-:func:`seed`, and tests/tools import this file directly.
+Plain Python (no Ansible API): ``library/vedfin_seed.py`` is a thin shell over
+:func:`seed`, and tests/tools call it directly (``ansible.module_utils.vedfin_seed``, the
+modules' import name; see module_utils/vedfin_pg.py).
 
 What it writes
     The twelve application tables of ``sql/schema/001_app_schema.sql`` that the analytics
@@ -88,10 +89,7 @@ import re
 import sys
 import time
 
-try:
-    from ansible.module_utils.vedfin_pg import VedfinError, connect
-except ImportError:  # plain Python (pytest, tools/)
-    from vedfin_pg import VedfinError, connect
+from ansible.module_utils.vedfin_pg import VedfinError, connect
 
 try:
     from psycopg.copy import QueuedLibpqWriter

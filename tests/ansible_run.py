@@ -3,7 +3,7 @@
 Usage::
 
     from ansible_run import run_module
-    from vedfin_pg import params_from_conninfo
+    from ansible.module_utils.vedfin_pg import params_from_conninfo
 
     result = run_module("vedfin_migrate", {**params_from_conninfo(pg_db), "path": str(d)},
                         check=True)

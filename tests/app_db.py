@@ -7,9 +7,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import vedfin_migrate
-import vedfin_seed
-from vedfin_pg import params_from_conninfo
+from ansible.module_utils import vedfin_migrate, vedfin_seed
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import sys
 import uuid
 from pathlib import Path
@@ -12,12 +10,14 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# module_utils and filter_plugins are plain Python: import them directly in tests.
-for sub in ("module_utils", "filter_plugins", "test_plugins", "tools", "tests"):
+# filter_plugins, test_plugins and tools are plain Python files, and tests/ holds the helpers
+# (servers, app_db, ansible_run): import them by their file names in tests.
+for sub in ("filter_plugins", "test_plugins", "tools", "tests"):
     path = str(ROOT / sub)
     if path not in sys.path:
         sys.path.insert(0, path)
 
+import module_utils_path  # noqa: E402
 from servers import (  # noqa: E402
     destroy_postgres,
     destroy_redis,
@@ -27,30 +27,9 @@ from servers import (  # noqa: E402
     start_replica,
 )
 
-
-class _ModuleUtilsAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """``ansible.module_utils.vedfin_x`` (how the modules import it) is the same module object as
-    plain ``vedfin_x`` (how tests and tools import it). Without this, a test that runs a module
-    in-process would load a second copy, and an exception class from one copy would not match
-    the other's ``except``/``pytest.raises``."""
-
-    PREFIX = "ansible.module_utils."
-
-    def find_spec(self, fullname, path=None, target=None):
-        name = fullname.removeprefix(self.PREFIX)
-        ours = name.startswith("vedfin_") and (ROOT / "module_utils" / f"{name}.py").exists()
-        if name != fullname and ours:
-            return importlib.util.spec_from_loader(fullname, self)
-        return None
-
-    def create_module(self, spec):
-        return importlib.import_module(spec.name.removeprefix(self.PREFIX))
-
-    def exec_module(self, module):
-        """Already executed by its plain import."""
-
-
-sys.meta_path.insert(0, _ModuleUtilsAlias())
+# module_utils/ by the modules' own import name, ``ansible.module_utils.vedfin_x``
+# (tools/module_utils_path.py, shared with the tools/ scripts).
+module_utils_path.register()
 
 
 @pytest.fixture(scope="session")

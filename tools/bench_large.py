@@ -41,15 +41,17 @@ import time
 import uuid
 from pathlib import Path
 
+import module_utils_path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-for sub in ("module_utils", "tests", "filter_plugins"):
+for sub in ("tests", "filter_plugins"):  # servers.py and pg_tune.py, for --start-server
     if str(ROOT / sub) not in sys.path:
         sys.path.insert(0, str(ROOT / sub))
+module_utils_path.register()
 
-import vedfin_analytics as va  # noqa: E402
-import vedfin_bench  # noqa: E402
+from ansible.module_utils import vedfin_analytics as va  # noqa: E402
+from ansible.module_utils import vedfin_bench  # noqa: E402
 
 # The VPS profile of the postgresql role (4 GB class, 2 CPUs, SSD, web workload).
 HOST_PROFILE = {
@@ -189,9 +191,8 @@ def bench_writes(conn, rounds, single, batches, batch_rows, say):
 def start_and_seed(preset, say):
     import pg_tune
     import servers
-    import vedfin_migrate
-    import vedfin_seed
-    from vedfin_pg import params_from_conninfo
+    from ansible.module_utils import vedfin_migrate, vedfin_seed
+    from ansible.module_utils.vedfin_pg import params_from_conninfo
 
     tuned = pg_tune.compute(HOST_PROFILE)
     server = servers.start_postgres({k: f"'{v}'" for k, v in tuned.items() if k != "max_connections"})

@@ -34,17 +34,17 @@ import time
 import uuid
 from pathlib import Path
 
+import module_utils_path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
-for sub in ("module_utils", "tests"):
-    if str(ROOT / sub) not in sys.path:
-        sys.path.insert(0, str(ROOT / sub))
+if str(ROOT / "tests") not in sys.path:  # tests/servers.py, for --start-server
+    sys.path.insert(0, str(ROOT / "tests"))
+module_utils_path.register()
 
-import vedfin_migrate  # noqa: E402
-import vedfin_seed  # noqa: E402
-from vedfin_pg import params_from_conninfo  # noqa: E402
+from ansible.module_utils import vedfin_migrate, vedfin_seed  # noqa: E402
+from ansible.module_utils.vedfin_pg import params_from_conninfo  # noqa: E402
 
 PGBENCH = os.environ.get("VED_PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
 # Settings of the --start-server throwaway server: the same for the seed and for pgbench.

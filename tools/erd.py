@@ -19,16 +19,16 @@ import json
 import sys
 from pathlib import Path
 
+import module_utils_path
 from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
-for sub in ("module_utils", "tests"):
-    if str(ROOT / sub) not in sys.path:
-        sys.path.insert(0, str(ROOT / sub))
+if str(ROOT / "tests") not in sys.path:  # tests/servers.py, for --throwaway
+    sys.path.insert(0, str(ROOT / "tests"))
+module_utils_path.register()
 
-import vedfin_erd  # noqa: E402
-import vedfin_migrate  # noqa: E402
-from vedfin_pg import VedfinError, connect, params_from_conninfo  # noqa: E402
+from ansible.module_utils import vedfin_erd, vedfin_migrate  # noqa: E402
+from ansible.module_utils.vedfin_pg import VedfinError, connect, params_from_conninfo  # noqa: E402
 
 THROWAWAY_DB = "vedfin_erd"
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "module_utils") not in sys.path:
-    sys.path.insert(0, str(ROOT / "module_utils"))
+import module_utils_path
 
-from vedfin_health import HealthError  # noqa: E402
-from vedfin_health_report import load_result, write_reports  # noqa: E402
-from vedfin_report import ReportError  # noqa: E402
+module_utils_path.register()
+
+from ansible.module_utils.vedfin_health import HealthError  # noqa: E402
+from ansible.module_utils.vedfin_health_report import load_result, write_reports  # noqa: E402
+from ansible.module_utils.vedfin_report import ReportError  # noqa: E402
 
 
 def main(argv=None) -> int:

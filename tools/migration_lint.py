@@ -13,9 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "module_utils"))
+import module_utils_path
 
-from vedfin_migration_lint import RULES, lint_paths  # noqa: E402
+module_utils_path.register()
+
+from ansible.module_utils.vedfin_migration_lint import RULES, lint_paths  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

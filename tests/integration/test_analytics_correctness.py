@@ -16,10 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vedfin_analytics as va
-import vedfin_seed
+from ansible.module_utils import vedfin_analytics as va
+from ansible.module_utils import vedfin_seed
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from app_db import FLAVOURS, create_app_db, drop_app_db
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "sql" / "migrations"

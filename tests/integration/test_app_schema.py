@@ -15,12 +15,11 @@ import uuid
 
 import psycopg
 import pytest
-import vedfin_migrate
-import vedfin_seed
+from ansible.module_utils import vedfin_migrate, vedfin_seed
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from app_db import FLAVOURS, ROOT, create_app_db, drop_app_db
 from test_analytics_correctness import add_course, add_log, add_progress, add_user, all_equal, both, today_in
 from test_rollups import assert_counters_exact
-from vedfin_pg import params_from_conninfo
 
 # UTC, east (production's zone), west, and the two ends of the zone range.
 ZONES = {

@@ -9,12 +9,12 @@ from pathlib import Path
 import pg_tune
 import psycopg
 import pytest
-import vedfin_analytics as va
-import vedfin_bench as vb
-import vedfin_report as vr
+from ansible.module_utils import vedfin_analytics as va
+from ansible.module_utils import vedfin_bench as vb
+from ansible.module_utils import vedfin_report as vr
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
 from app_db import create_app_db, drop_app_db
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql" / "analytics"

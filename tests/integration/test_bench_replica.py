@@ -11,8 +11,8 @@ import time
 
 import psycopg
 import pytest
-import vedfin_bench as vb
-import vedfin_report as vr
+from ansible.module_utils import vedfin_bench as vb
+from ansible.module_utils import vedfin_report as vr
 from app_db import create_app_db, drop_app_db
 from servers import free_port, wait_for_replay
 from test_modules_inprocess import _bench_args, call_module

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 import redis
-from vedfin_cache import QueryCache
+from ansible.module_utils.vedfin_cache import QueryCache
 
 # The app user's commands as roles/redis/defaults/main.yml grants them (redis_app_acl_commands):
 # no scripting, no SELECT, no admin. A cache that needs more fails these tests.
@@ -309,7 +309,7 @@ def test_redis_down_falls_back_and_recovers(make_cache, redis_server, caplog):
     params = {"days": 30}
     assert cache.get_or_compute("daily_active_users", params, compute)[1]["status"] == "miss"
     assert cache.get_or_compute("daily_active_users", params, compute)[1]["status"] == "hit"
-    caplog.set_level(logging.INFO, logger="vedfin_cache")
+    caplog.set_level(logging.INFO, logger="ansible.module_utils.vedfin_cache")
     redis_server.stop()
     try:
         db["v"] = 2

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vedfin_erd as ve
-import vedfin_migrate
+from ansible.module_utils import vedfin_erd as ve
+from ansible.module_utils import vedfin_migrate
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TABLES = sorted(t for tables in ve.DEFAULT_DOMAINS.values() for t in tables)

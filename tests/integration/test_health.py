@@ -15,11 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-import vedfin_health as vh
+from ansible.module_utils import vedfin_health as vh
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
 from app_db import create_app_db, drop_app_db
 from servers import destroy_postgres, destroy_redis, free_port, start_postgres, start_redis
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql" / "health"
@@ -685,17 +685,13 @@ def test_module_runs_through_ansible(pg_db, redis_server, tmp_path):
     assert bad["failed"] and bad["msg"].startswith("vedfin_health: include: unknown check(s) pg_nope")
 
 
-def test_module_main_in_process(pg_db, redis_server, tmp_path, monkeypatch, capsys):
+def test_module_main_in_process(pg_db, redis_server, tmp_path, capsys):
     """main() in this process too, so that its lines count for coverage (ansible runs it zipped)."""
     import importlib.util
 
-    import ansible.module_utils
     from ansible.module_utils.testing import patch_module_args
 
-    # ansible.cfg's module_utils dir, as ansible-playbook would add it.
-    monkeypatch.setattr(
-        ansible.module_utils, "__path__", [*ansible.module_utils.__path__, str(ROOT / "module_utils")]
-    )
+    # ``ansible.module_utils.vedfin_*`` resolve to module_utils/ (tests/conftest.py registers it).
     spec = importlib.util.spec_from_file_location(
         "vedfin_health_library", ROOT / "library" / "vedfin_health.py"
     )

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vedfin_migrate
-import vedfin_pg
+from ansible.module_utils import vedfin_migrate, vedfin_pg
+from ansible.module_utils.vedfin_migrate import MigrationError, Migrator
 from ansible_run import run_module
-from vedfin_migrate import MigrationError, Migrator
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_MIGRATIONS = ROOT / "sql" / "migrations"
@@ -392,7 +391,7 @@ def test_lint_volatile_default_rule_matches_postgres(schema_db):
     """now() is STABLE: PostgreSQL 11+ stores it once (no rewrite), so the lint accepts it;
     clock_timestamp() is VOLATILE: the table is rewritten (new relfilenode), so it refuses."""
     seed_rows(schema_db)
-    import vedfin_migration_lint as lint
+    from ansible.module_utils import vedfin_migration_lint as lint
 
     def rewrites(default: str) -> bool:
         with conn_of(schema_db) as conn:

@@ -23,12 +23,12 @@ import pg_tune
 import psycopg
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from app_db import create_app_db, drop_app_db
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 # ``from ansible.module_utils.vedfin_x import ...`` in the modules resolves to the repo's files
-# (tests/conftest.py aliases them), as ansible.cfg's module_utils setting does for AnsiballZ.
+# (tests/conftest.py registers module_utils/), as ansible.cfg's module_utils setting does for AnsiballZ.
 
 PROFILE = {
     "total_memory_mb": 4096,

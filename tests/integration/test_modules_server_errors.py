@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-import vedfin_bench as vb
-import vedfin_cache as vc
+from ansible.module_utils import vedfin_bench as vb
+from ansible.module_utils import vedfin_cache as vc
 
 ROOT = Path(__file__).resolve().parents[2]
 

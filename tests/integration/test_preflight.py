@@ -8,10 +8,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vedfin_migrate
-import vedfin_preflight
+from ansible.module_utils import vedfin_migrate, vedfin_preflight
+from ansible.module_utils.vedfin_migrate import MigrationError
 from app_db import app_schema_sql
-from vedfin_migrate import MigrationError
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SCHEMA = app_schema_sql()

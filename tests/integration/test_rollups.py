@@ -11,7 +11,7 @@ import uuid
 
 import psycopg
 import pytest
-import vedfin_analytics as va
+from ansible.module_utils import vedfin_analytics as va
 from test_analytics_correctness import (
     add_course,
     add_log,

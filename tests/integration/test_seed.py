@@ -13,11 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vedfin_migrate
-import vedfin_seed as vs
+from ansible.module_utils import vedfin_migrate
+from ansible.module_utils import vedfin_seed as vs
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
 from test_rollups import COUNTERS
-from vedfin_pg import params_from_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "sql" / "migrations"
@@ -430,8 +430,10 @@ def test_check_mode_writes_nothing(schema_db):
 _CHILD = r"""
 import json, sys, time
 sys.path[:0] = [sys.argv[1]]
-import vedfin_seed as vs
-from vedfin_pg import params_from_conninfo
+import module_utils_path
+module_utils_path.register()
+from ansible.module_utils import vedfin_seed as vs
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 info, kw = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 vs.seed(params_from_conninfo(info), on_step=lambda step: time.sleep(0.15), **kw)
 """
@@ -450,7 +452,7 @@ def test_killed_load_resumes_to_identical_data(make_schema_db, migrated):
             sys.executable,
             "-c",
             _CHILD,
-            str(ROOT / "module_utils"),
+            str(ROOT / "tools"),
             json.dumps(victim),
             json.dumps(dict(kw, chunk_rows=1500)),
         ],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from vedfin_pg import params_from_conninfo
+from ansible.module_utils.vedfin_pg import params_from_conninfo
 
 from vedops import cli
 from vedops.run import Display, run_playbook

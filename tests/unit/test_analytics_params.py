@@ -8,8 +8,8 @@ import re
 from decimal import Decimal
 
 import pytest
-import vedfin_analytics as va
-from vedfin_analytics import AnalyticsError, validate
+from ansible.module_utils import vedfin_analytics as va
+from ansible.module_utils.vedfin_analytics import AnalyticsError, validate
 
 BAD = [
     # (query, params, words the message must contain)

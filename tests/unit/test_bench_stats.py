@@ -8,8 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-import vedfin_bench as vb
-import vedfin_report as vr
+from ansible.module_utils import vedfin_bench as vb
+from ansible.module_utils import vedfin_report as vr
 
 
 # -- percentiles -----------------------------------------------------------------------------

@@ -8,7 +8,13 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from vedfin_cache import cache_key, canonical_json, leaderboard_params, normalize, params_digest
+from ansible.module_utils.vedfin_cache import (
+    cache_key,
+    canonical_json,
+    leaderboard_params,
+    normalize,
+    params_digest,
+)
 
 
 def key(name, params, **kw):

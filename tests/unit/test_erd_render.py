@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-import vedfin_erd as ve
-from vedfin_erd import Column, ErdError, ForeignKey, Index, Table
+from ansible.module_utils import vedfin_erd as ve
+from ansible.module_utils.vedfin_erd import Column, ErdError, ForeignKey, Index, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import vedfin_health as vh
-import vedfin_health_report as vr
+from ansible.module_utils import vedfin_health as vh
+from ansible.module_utils import vedfin_health_report as vr
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "DATABASE_TROUBLESHOOTING.md"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import vedfin_migration_lint as lint
+from ansible.module_utils import vedfin_migration_lint as lint
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "tests" / "fixtures" / "migrations_lint"

@@ -4,8 +4,8 @@ and rarer statements, the cache's argument validation."""
 from __future__ import annotations
 
 import pytest
-import vedfin_cache as vc
-import vedfin_migration_lint as lint
+from ansible.module_utils import vedfin_cache as vc
+from ansible.module_utils import vedfin_migration_lint as lint
 
 
 def rules(sql: str, **kw) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import vedfin_preflight
-from vedfin_preflight import EXPECTED, Column, compare, format_problems, problem
+from ansible.module_utils import vedfin_preflight
+from ansible.module_utils.vedfin_preflight import EXPECTED, Column, compare, format_problems, problem
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS_SQL = "\n".join(
