@@ -56,38 +56,6 @@ def test_every_tuned_name_passes_the_name_check(known, workload, storage):
         assert set(pg_tune.compute(profile)) <= known
 
 
-def test_every_default_has_an_argument_spec():
-    defaults = load("defaults/main.yml")
-    specs = load("meta/argument_specs.yml")["argument_specs"]
-    assert set(defaults) == set(specs["main"]["options"])
-    assert specs["tune"]["options"] == specs["main"]["options"]
-
-
-def test_defaults_match_argument_spec_defaults():
-    defaults = load("defaults/main.yml")
-    options = load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    for name, value in defaults.items():
-        if options[name].get("required"):
-            continue
-        assert options[name].get("default") == value, name
-
-
-def test_every_default_is_commented():
-    """Each variable sits in a paragraph (no blank line in between) that has a comment."""
-    lines = (ROLE / "defaults" / "main.yml").read_text().splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("postgresql_"):
-            paragraph = list(itertools.takewhile(lambda text: text.strip(), reversed(lines[:i])))
-            assert any(text.startswith("#") for text in paragraph), f"no comment for {line.split(':')[0]}"
-
-
-def test_passwords_are_no_log():
-    options = load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    for name, spec in options.items():
-        if "password" in name:
-            assert spec.get("no_log") is True, name
-
-
 def test_bad_vars_scenario_has_at_least_ten_cases():
     plays = load("molecule/bad_vars/converge.yml")
     cases = plays[0]["vars"]["__cases"]
