@@ -5,14 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAGE := tools/stage.sh
-# Roles with a molecule directory, and every scenario of each.
 # Data scale for make demo/bench: demo | staging | large (DOMAIN.md presets).
 SCALE ?= demo
 # REPLICA=1: demo/bench with a hot standby vps2 next to vps1; the bench reads from it (docs/SCALE_OUT.md).
 REPLICA ?=
 # More options for the vedops targets, e.g. VEDOPS_ARGS="-i inventories/staging --check".
 VEDOPS_ARGS ?=
+# Roles with a molecule directory (every scenario of each runs).
 MOLECULE_ROLES ?= $(patsubst roles/%/molecule,%,$(wildcard roles/*/molecule))
+# Scenarios run this many at a time, and pytest uses this many workers: test hosts and test
+# servers mostly wait (apt, initdb, restarts, timers), so two lanes fit two cores.
+MOLECULE_JOBS ?= 2
+PYTEST_WORKERS ?= 2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -79,15 +83,10 @@ erd-check: venv
 	$(PY) tools/erd.py --throwaway --out docs/schema --check
 
 pytest: venv ## Unit + integration tests (real PostgreSQL 15 / Redis), coverage gate (pyproject.toml)
-	$(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --cov --cov-report=term-missing:skip-covered
 
-molecule: venv image ## molecule test for every scenario of every role at -vvv (logs in reports/molecule/, scanned for secrets)
-	@set -e; for role in $(MOLECULE_ROLES); do \
-	  for scen in roles/$$role/molecule/*/; do \
-	    scen=$$(basename $$scen); \
-	    $(STAGE) "molecule $$role/$$scen" tools/molecule_scenario.sh $$role $$scen; \
-	  done; \
-	done
+molecule: venv image ## molecule test for every scenario of every role at -vvv, MOLECULE_JOBS side by side (logs in reports/molecule/, scanned for secrets)
+	@tools/molecule_lanes.sh $(MOLECULE_JOBS) $(MOLECULE_ROLES)
 
 molecule-replication: venv image ## Only the three-host scenario: streaming replica, Redis replica, faults, promotion drill
 	@$(STAGE) "molecule postgresql/replication" tools/molecule_scenario.sh postgresql replication

@@ -1,6 +1,7 @@
-"""Run testinfra commands through `podman exec` when the molecule host is a local podman
-container: same host, same commands, but about 20x faster than one Ansible run per command
-(molecule's testinfra verifier connects through Ansible)."""
+"""The testinfra ``host`` of every role's molecule scenario (pytest loads this conftest for
+any test under roles/): commands go through `podman exec` when the molecule host is a local
+podman container. Same host, same commands, but about 20x faster than one Ansible run per
+command (molecule's testinfra verifier connects through Ansible)."""
 
 from __future__ import annotations
 
