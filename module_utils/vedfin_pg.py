@@ -22,6 +22,10 @@ Public API
 ``connect(params, autocommit=False, application_name='ved-db-ops')``  psycopg 3 connection.
 ``params_from_conninfo(info)``        libpq keyword dict (e.g. the ``pg_db`` test fixture) ->
                                       module params, the inverse of ``connection_kwargs``.
+``connect_libpq(target, ...)``        psycopg 3 connection from libpq keywords or a conninfo
+                                      string (what ``connect`` uses; bench/health targets).
+``redact(text, *secrets)``            the text with every secret replaced by ``********``.
+``sql_ident(name)``                   an SQL identifier, always double-quoted.
 """
 
 from __future__ import annotations
@@ -124,10 +128,60 @@ def describe_target(params: dict) -> str:
     )
 
 
-def _scrub(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "********")
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with each non-empty secret replaced by ``********`` (error messages of psycopg,
+    redis-py and subprocesses may quote a password or a connection string)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(str(secret), "********")
     return text
+
+
+def sql_ident(name: str) -> str:
+    """An SQL identifier, always double-quoted (safe for any name: keywords, upper case)."""
+    return '"{}"'.format(name.replace('"', '""'))
+
+
+def connect_libpq(
+    target,
+    *,
+    autocommit: bool = False,
+    application_name: str = "ved-db-ops",
+    statement_timeout_ms: int | None = None,
+    where: str | None = None,
+    error: type[Exception] = VedfinError,
+):
+    """Open a psycopg 3 connection from libpq keywords (a dict) or a conninfo string.
+
+    ``statement_timeout_ms`` is set for the session.  On failure raises ``error`` with
+    "cannot connect to PostgreSQL[ at <where>]: <reason>"; the password never appears in it.
+    """
+    if not HAS_PSYCOPG:
+        raise error("the Python library psycopg (version 3) is required but not installed")
+    if isinstance(target, dict):
+        conninfo, kwargs = "", dict(target)
+    else:
+        conninfo, kwargs = str(target), {}
+    kwargs.setdefault("application_name", application_name)
+    try:
+        conn = psycopg.connect(conninfo, autocommit=autocommit, **kwargs)
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        secrets = [kwargs.get("password")]
+        if conninfo:
+            secrets.append(_conninfo_password(conninfo))
+        at = f" at {where}" if where else ""
+        raise error(f"cannot connect to PostgreSQL{at}: {redact(reason, *secrets)}") from None
+    if statement_timeout_ms:
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(statement_timeout_ms))])
+    return conn
+
+
+def _conninfo_password(conninfo: str) -> str | None:
+    try:
+        return psycopg.conninfo.conninfo_to_dict(conninfo).get("password")
+    except psycopg.Error:
+        return None
 
 
 def connect(params: dict, autocommit: bool = False, application_name: str = "ved-db-ops"):
@@ -136,16 +190,9 @@ def connect(params: dict, autocommit: bool = False, application_name: str = "ved
     Raises ``VedfinError("cannot connect to PostgreSQL at host:port db=name: <reason>")``
     when psycopg is missing or the server refuses; the password never appears in it.
     """
-    if not HAS_PSYCOPG:
-        raise VedfinError("the Python library psycopg (version 3) is required but not installed")
-    kwargs = connection_kwargs(params)
-    kwargs["application_name"] = application_name
-    try:
-        return psycopg.connect(autocommit=autocommit, **kwargs)
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise VedfinError(
-            "cannot connect to PostgreSQL at {}: {}".format(
-                describe_target(params), _scrub(reason, kwargs.get("password"))
-            )
-        ) from None
+    return connect_libpq(
+        connection_kwargs(params),
+        autocommit=autocommit,
+        application_name=application_name,
+        where=describe_target(params),
+    )
