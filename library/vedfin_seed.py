@@ -18,8 +18,8 @@ description:
   - Fast - rows are generated vectorised and streamed with C(COPY) (C(FREEZE) for the first
     chunk of each table); secondary indexes and foreign keys are dropped during the load and
     recreated exactly afterwards on one session per CPU, then ANALYZE.
-  - Rollup aware - when the ops rollups of C(sql/migrations) exist (functions
-    C(ops.rebuild_behavior_rollups), C(ops.rebuild_enrollment)), a superuser O(login_user)
+  - Rollup aware - when the ops rollups of C(sql/migrations) exist (their full rebuild
+    C(ops.rebuild_all_rollups()), migration 0012), a superuser O(login_user)
     loads with C(session_replication_role=replica) in its own sessions only (the rollup
     triggers do not fire there; nothing global is changed) and rebuilds the rollups before
     the seed is recorded complete, so they are exact. Otherwise the triggers fire (about 3x
@@ -37,7 +37,8 @@ description:
     (case-insensitive), or any named environment with O(disposable=true). A missing or empty
     O(environment) is refused, and so is a production name (V(production), V(prod), V(prd),
     V(live), also as a word of a longer name such as V(prod-eu)) unless both O(disposable) and
-    O(allow_production) are true. The check runs before anything is contacted.
+    O(allow_production) are true. The check runs before anything is contacted; with
+    O(environment_only=true) it is all the module does (playbooks/seed.yml asks it first).
 version_added: "1.0.0"
 author: ved-db-ops
 requirements:
@@ -113,6 +114,13 @@ options:
     description: Rows per committed chunk of the big tables (resume granularity). Does not change the data.
     type: int
     default: 500000
+  environment_only:
+    description:
+      - Only decide whether O(environment) may be seeded (with O(disposable) and
+        O(allow_production)) and return RV(environment_allowed); connect to nothing, write
+        nothing, need neither psycopg nor numpy. A refused environment fails as in a real run.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -242,6 +250,12 @@ phases:
   type: dict
   sample: {"prepare": 0.05, "generate": 4.1, "copy": {"BehaviorLog": 5.5}, "indexes_wall": 15.4,
            "analyze": 0.8, "rollups": {"ops.rebuild_behavior_rollups": 13.2}, "rollups_wall": 15.1}
+environment_allowed:
+  description: Whether O(environment) may be seeded; false in the failed result of a refusal (the
+    reason is in C(msg)).
+  returned: with O(environment_only=true), and when the environment is refused
+  type: bool
+  sample: true
 seed_warnings:
   description: Degradations of this run (e.g. rollup triggers fired because O(login_user) is not a
     superuser); Ansible shows them as warnings.
@@ -279,6 +293,7 @@ def main():
         allow_production=dict(type="bool", default=False),
         disposable=dict(type="bool", default=False),
         chunk_rows=dict(type="int", default=DEFAULT_CHUNK_ROWS),
+        environment_only=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -286,7 +301,9 @@ def main():
     try:
         check_environment(p["environment"], p["disposable"], p["allow_production"])
     except SeedError as exc:
-        module.fail_json(msg=f"vedfin_seed: {exc}")
+        module.fail_json(msg=f"vedfin_seed: {exc}", environment_allowed=False)
+    if p["environment_only"]:
+        module.exit_json(changed=False, environment_allowed=True)
     if not HAS_PSYCOPG:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=PSYCOPG_IMPORT_ERROR)
     if not HAS_NUMPY:

@@ -54,7 +54,6 @@ SERVER_SETTINGS = {
     "checkpoint_timeout": "'30min'",
     "wal_buffers": "'64MB'",
 }
-ROLLUP_TABLES = ("ops.activity_15m", "ops.user_session", "ops.course_path_session", "ops.enrollment")
 SETTINGS = (
     "server_version",
     "shared_buffers",
@@ -67,6 +66,13 @@ SETTINGS = (
     "wal_level",
     "max_parallel_maintenance_workers",
 )
+
+
+def _rollup_tables(conn) -> list:
+    """The ops rollup tables the seed rebuilds (ops.rollup_tables(), sql/migrations/0012), if any."""
+    if conn.execute("SELECT to_regprocedure('ops.rollup_tables()')").fetchone()[0] is None:
+        return []
+    return [t for (t,) in conn.execute("SELECT t::text FROM ops.rollup_tables() t").fetchall()]
 
 
 def _sizes(conn, like=None, tables=None):
@@ -141,9 +147,7 @@ def run(
                 conn.execute(sql_file.read_text())
             if migrations:
                 vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
-            measured = list(vedfin_seed.APP_TABLES) + [
-                t for t in ROLLUP_TABLES if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0]
-            ]
+            measured = list(vedfin_seed.APP_TABLES) + _rollup_tables(conn)
             before = _sizes(conn, tables=measured)
         t0 = time.monotonic()
         res = vedfin_seed.seed(

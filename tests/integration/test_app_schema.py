@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from ansible.module_utils import vedfin_migrate, vedfin_seed
 from ansible.module_utils.vedfin_pg import params_from_conninfo
+from ansible.module_utils.vedfin_seed.plan import progress as progress_plan
 from app_db import FLAVOURS, ROOT, create_app_db, drop_app_db
 from test_analytics_correctness import add_course, add_log, add_progress, add_user, all_equal, both, today_in
 from test_rollups import assert_counters_exact
@@ -174,7 +175,7 @@ def test_upgrade_from_0010_seeded_in_a_far_zone(pg_server, monkeypatch):
             conn.execute("SELECT ops.set_reporting_tz('Asia/Ho_Chi_Minh')")
         # 0010's rollups reject a NULL progressPercentage (the bug 0011 fixes), so a database
         # that lived at 0010 holds none: seed it without them.
-        monkeypatch.setattr(vedfin_seed, "NULL_PROGRESS_SHARE", 0.0)
+        monkeypatch.setattr(progress_plan, "NULL_PROGRESS_SHARE", 0.0)
         vedfin_seed.seed(params_from_conninfo(info), preset="demo", seed=3)
         with psycopg.connect(**info, autocommit=True) as conn:
             before = conn.execute("SELECT count(*) FROM ops.user_day").fetchone()[0]

@@ -1,4 +1,4 @@
-"""The seeder (module_utils/vedfin_seed.py, library/vedfin_seed.py) against real PostgreSQL."""
+"""The seeder (module_utils/vedfin_seed/, library/vedfin_seed.py) against real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -123,6 +123,18 @@ def _ops_ddl(info):
     )
 
 
+def _rebuild_functions(info):
+    """Every ops.rebuild_* function of the database but the one that calls them all."""
+    return [
+        name
+        for (name,) in _query(
+            info,
+            "SELECT 'ops.' || proname FROM pg_proc WHERE pronamespace = 'ops'::regnamespace "
+            "AND starts_with(proname, 'rebuild_') AND proname <> 'rebuild_all_rollups' ORDER BY 1",
+        )
+    ]
+
+
 def _rollups(info):
     return {t: _query(info, f"SELECT * FROM {t} ORDER BY {key}") for t, key in ROLLUPS.items()}
 
@@ -132,8 +144,7 @@ def _assert_rollups_exact(info):
     seeded = _rollups(info)
     assert all(seeded.values()), {t: len(r) for t, r in seeded.items()}
     with psycopg.connect(**info, autocommit=True) as conn:
-        for fn in vs.ROLLUP_REBUILDS:
-            conn.execute(f"SELECT {fn}()")
+        conn.execute("SELECT * FROM ops.rebuild_all_rollups()")
     assert _rollups(info) == seeded
     # the load never touched the triggers' global state
     assert _query(
@@ -534,7 +545,11 @@ def test_rollups_exact_after_seed_replace_and_force(schema_db):
     res = _seed(schema_db, seed=21, **SMALL)
     assert res["rollups"] == "rebuilt" and res["warnings"] == []
     assert [d for d in _ops_ddl(schema_db) if "seed_ledger" not in d[1]] == ops_ddl
-    assert set(vs.ROLLUP_REBUILDS) <= set(res["phases"]["rollups"])
+    # one rebuild, in SQL (0012): every rebuild function of the migrations ran, each timed, and
+    # its list of the tables they write is every rollup table
+    rebuilt = set(res["phases"]["rollups"]) - {"rollup indexes"}
+    assert rebuilt and rebuilt == set(_rebuild_functions(schema_db)), res["phases"]["rollups"]
+    assert set(ROLLUPS) == {t for (t,) in _query(schema_db, "SELECT t::text FROM ops.rollup_tables() t")}
     _assert_rollups_exact(schema_db)
     # the rollup triggers work again for the application's own writes after the seed
     with psycopg.connect(**schema_db) as conn:
@@ -602,6 +617,20 @@ def _seed_guard_plays() -> list:
     ]
 
 
+def _run_seed_guard(extra_vars):
+    from ansible_run import run_playbook
+
+    ev = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "ansible_become": False,
+    }
+    # Only the guard (tags always + seed_guard): the real play would need a database host.
+    return run_playbook(
+        _seed_guard_plays(), extra_vars={**ev, **extra_vars}, env={"ANSIBLE_RUN_TAGS": "seed_guard"}
+    )
+
+
 @pytest.mark.parametrize(
     ("inventory", "passes"),
     [
@@ -616,17 +645,7 @@ def _seed_guard_plays() -> list:
     ],
 )
 def test_playbook_guard_runs_first(inventory, passes):
-    from ansible_run import run_playbook
-
-    ev = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "ansible_become": False,
-    }
-    # Only the guard (tags always + seed_guard): the real play would need a database host.
-    run = run_playbook(
-        _seed_guard_plays(), extra_vars={**ev, **inventory}, env={"ANSIBLE_RUN_TAGS": "seed_guard"}
-    )
+    run = _run_seed_guard(inventory)
     names = [r["_task"] for r in run.task_results()]
     guard = "Refuse an environment that is not marked disposable (a seed replaces the app data)"
     assert guard in names, run.stdout[-2000:]
@@ -637,3 +656,24 @@ def test_playbook_guard_runs_first(inventory, passes):
     assert run.rc != 0 and failed[0]["_task"] == guard
     assert "vedfin_environment=" in failed[0]["msg"] and "local, dev, ci, test, demo" in failed[0]["msg"]
     assert "seed_disposable: true" in failed[0]["msg"]
+    # the seeder module's own rule and words (its one home), not a copy in the playbook
+    assert failed[0]["msg"].startswith("vedfin_seed: refusing to seed")
+    assert failed[0]["environment_allowed"] is False
+
+
+@pytest.mark.parametrize(("environment", "seeds"), [("staging", False), ("dev", True)])
+def test_playbook_under_site_skips_the_seed_of_a_refused_environment(environment, seeds):
+    """site.yml (seed_only_if_disposable) runs the migrations everywhere: a refused environment
+    passes the guard, and the note says the seed is skipped."""
+    run = _run_seed_guard({"vedfin_environment": environment, "seed_only_if_disposable": True})
+    assert run.rc == 0, run.stdout[-2000:]
+    results = {r["_task"]: r for r in run.task_results()}
+    guard = results["Refuse an environment that is not marked disposable (a seed replaces the app data)"]
+    assert guard["environment_allowed"] is seeds and not guard.get("failed")
+    note = results["Note that only the migrations run here (not a disposable environment)"]
+    if seeds:
+        assert note.get("skipped") is True
+    else:
+        assert (
+            "the seed is skipped" in note["msg"] and "'staging': it is not marked disposable" in note["msg"]
+        )
