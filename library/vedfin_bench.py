@@ -1,12 +1,13 @@
 #!/usr/bin/python
-"""Ansible module: benchmark the 13 analytics queries and write a JSON + HTML report (thin shell)."""
+"""Ansible module: benchmark the 13 analytics queries and write the JSON result (thin shell).
+The HTML report is rendered from that JSON on the controller (tools/bench_report.py)."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
 module: vedfin_bench
-short_description: Benchmark the V-EdFinance analytics queries (p50/p95/p99) and write a report
+short_description: Benchmark the V-EdFinance analytics queries (p50/p95/p99) and write the result
 description:
   - Runs on the database host. For each of the 13 analytics queries, with a representative
     parameter set picked deterministically from the data (most active users, most enrolled
@@ -21,8 +22,10 @@ description:
     C(EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)) of every fast form with an index-usage check, the
     live C(SHOW) values, the top 10 of pg_stat_statements and a pass/fail table against the
     targets of O(scale).
-  - Writes the full result as JSON (schema in docs/BENCHMARK.md) to O(output_json) and a
-    self-contained HTML report (charts as inline PNG data URIs) to O(output_html) on the host.
+  - Writes the full result as JSON (schema in docs/BENCHMARK.md) to O(output_json) on the host
+    and returns its summary. The module draws no chart - C(playbooks/bench.yml) fetches the
+    JSON and renders the self-contained HTML report from it on the controller
+    (C(tools/bench_report.py), matplotlib in the controller's virtualenv).
   - Reads the database only (plus session-level C(set_config)); Redis keys are written under
     C(ved:bench:<run id>:) and deleted at the end.
   - Replica mode (O(read_dsn) set) - every analytics read (all variants, the parameter picks,
@@ -38,7 +41,6 @@ requirements:
   - psycopg >= 3.1
   - psycopg_pool
   - redis (redis-py), when O(redis_url) is set
-  - matplotlib, when O(output_html) is set
 extends_documentation_fragment:
   - vedfin_pg
 options:
@@ -138,9 +140,7 @@ options:
     type: path
   output_json:
     description: Path of the JSON result on the host; parent directories are created.
-    type: path
-  output_html:
-    description: Path of the HTML report on the host; parent directories are created.
+      C(tools/bench_report.py) renders the HTML report from it.
     type: path
 attributes:
   check_mode:
@@ -170,10 +170,25 @@ EXAMPLES = r"""
     scale: demo
     tuned_settings: "{{ profile | pg_tune }}"
     output_json: /var/lib/ved-db-ops/reports/bench.json
-    output_html: /var/lib/ved-db-ops/reports/bench.html
   async: 1800
   poll: 15
   register: bench
+
+- name: Fetch the JSON result to the controller
+  ansible.builtin.fetch:
+    src: /var/lib/ved-db-ops/reports/bench.json
+    dest: "{{ playbook_dir }}/../reports/bench-{{ inventory_hostname }}.json"
+    flat: true
+
+- name: Render the HTML report on the controller
+  ansible.builtin.command:
+    argv:
+      - "{{ ansible_playbook_python }}"
+      - "{{ playbook_dir }}/../tools/bench_report.py"
+      - "{{ playbook_dir }}/../reports/bench-{{ inventory_hostname }}.json"
+  delegate_to: localhost
+  become: false
+  changed_when: true
 
 - name: Show the summary table
   ansible.builtin.debug:
@@ -197,7 +212,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: True when a report file was written; the database is never changed.
+  description: True when the JSON result was written; the database is never changed.
   returned: always
   type: bool
   sample: true
@@ -262,11 +277,6 @@ output_json:
   returned: when O(output_json) is set and not in check mode
   type: str
   sample: /var/lib/ved-db-ops/reports/bench.json
-output_html:
-  description: Path of the HTML report written on the host.
-  returned: when O(output_html) is set and not in check mode
-  type: str
-  sample: /var/lib/ved-db-ops/reports/bench.html
 replication:
   description:
     - Replica mode result, V(null) without O(read_dsn). C(read_target) (host, port, dbname,
@@ -296,13 +306,13 @@ import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.vedfin_analytics import set_sql_dir
 from ansible.module_utils.vedfin_bench import (
     BenchError,
+    BenchOptions,
     check_target,
     parse_dsn,
     run_bench,
-    validate_options,
+    summary_table,
 )
 from ansible.module_utils.vedfin_pg import (
     HAS_PSYCOPG,
@@ -310,8 +320,8 @@ from ansible.module_utils.vedfin_pg import (
     VedfinError,
     connection_kwargs,
     pg_connection_argument_spec,
+    redact,
 )
-from ansible.module_utils.vedfin_report import summary_table, write_html
 
 
 def _has(lib: str) -> bool:
@@ -322,10 +332,32 @@ def _has(lib: str) -> bool:
     return True
 
 
-def _scrub(text: str, read_target: dict | None) -> str:
-    """no_log masks read_dsn as a whole; a message may still quote its password alone."""
-    secret = (read_target or {}).get("password")
-    return text.replace(secret, "********") if secret else text
+def _options(p: dict) -> BenchOptions:
+    """The module params as the run's options (BenchError names a bad one)."""
+    return BenchOptions(
+        iterations=p["iterations"],
+        warmup=p["warmup"],
+        concurrency=p["concurrency"],
+        duration=p["duration"],
+        max_requests=p["max_requests"],
+        time_budget=p["time_budget"],
+        scale=p["scale"],
+        tz=p["tz"],
+        tuned_settings={str(k): str(v) for k, v in (p["tuned_settings"] or {}).items()},
+        seed=p["seed"],
+        statement_timeout_ms=p["statement_timeout"],
+        write_load_rate=p["write_load_rate"],
+        lag_sample_interval=p["lag_sample_interval"],
+        sql_dir=p["sql_dir"],
+    )
+
+
+def _write_json(result: dict, path: str) -> str:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+    return path
 
 
 def main():
@@ -348,7 +380,6 @@ def main():
         statement_timeout=dict(type="int", default=300000),
         sql_dir=dict(type="path"),
         output_json=dict(type="path"),
-        output_html=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -358,77 +389,40 @@ def main():
         module.fail_json(msg=missing_required_lib("psycopg_pool (Debian: python3-psycopg-pool)"))
     if p["redis_url"] and not _has("redis"):
         module.fail_json(msg=missing_required_lib("redis"))
-    if p["output_html"] and not _has("matplotlib"):
-        module.fail_json(msg=missing_required_lib("matplotlib"))
     target = connection_kwargs(p)
-    tuned = {str(k): str(v) for k, v in (p["tuned_settings"] or {}).items()}
     check_sql = True
     read_target = None
+    secret = None  # the read_dsn password: no_log masks read_dsn whole, a message may quote it alone
     try:
         if p["sql_dir"] and module.check_mode and not os.path.isdir(p["sql_dir"]):
             # In --check the playbook's copy task does not create it: warn, check the rest.
             module.warn(f"sql_dir {p['sql_dir']} does not exist yet; the SQL forms were not checked")
             check_sql = False
-        elif p["sql_dir"]:
-            set_sql_dir(p["sql_dir"])
-        validate_options(
-            iterations=p["iterations"],
-            warmup=p["warmup"],
-            concurrency=p["concurrency"],
-            duration=p["duration"],
-            max_requests=p["max_requests"],
-            time_budget=p["time_budget"],
-            scale=p["scale"],
-            tz=p["tz"],
-            write_load_rate=p["write_load_rate"],
-            lag_sample_interval=p["lag_sample_interval"],
-        )
+        options = _options(p)
         if p["read_dsn"]:
             inherited = {k: target[k] for k in ("dbname", "connect_timeout") if k in target}
             read_target = parse_dsn(p["read_dsn"], defaults=inherited)
+            secret = read_target.get("password")
         if module.check_mode:
-            module.exit_json(
-                changed=False,
-                preflight=check_target(target, p["redis_url"], p["tz"], check_sql, read_target=read_target),
+            preflight = check_target(
+                target, p["redis_url"], check_sql=check_sql, read_target=read_target, sql_dir=p["sql_dir"]
             )
-        result = run_bench(
-            target,
-            p["redis_url"] or None,
-            iterations=p["iterations"],
-            warmup=p["warmup"],
-            concurrency=p["concurrency"],
-            duration=p["duration"],
-            max_requests=p["max_requests"],
-            scale=p["scale"],
-            tz=p["tz"],
-            tuned_settings=tuned or None,
-            seed=p["seed"],
-            time_budget=p["time_budget"],
-            statement_timeout_ms=p["statement_timeout"],
-            read_target=read_target,
-            write_load_rate=p["write_load_rate"],
-            lag_sample_interval=p["lag_sample_interval"],
-        )
+            module.exit_json(changed=False, preflight=preflight)
+        result = run_bench(target, p["redis_url"] or None, options, read_target=read_target)
         summary = summary_table(result)
     except (BenchError, VedfinError) as exc:
-        module.fail_json(msg=_scrub(f"vedfin_bench: {exc}", read_target))
+        module.fail_json(msg=redact(f"vedfin_bench: {exc}", secret))
     except Exception as exc:  # noqa: BLE001 - report any database/Redis error with its cause
         module.fail_json(
-            msg=_scrub("vedfin_bench failed: {}".format(" ".join(str(exc).split())), read_target),
-            exception=_scrub(traceback.format_exc(), read_target),
+            msg=redact("vedfin_bench failed: {}".format(" ".join(str(exc).split())), secret),
+            exception=redact(traceback.format_exc(), secret),
         )
     out = {}
-    try:
-        if p["output_json"]:
-            os.makedirs(os.path.dirname(p["output_json"]) or ".", exist_ok=True)
-            with open(p["output_json"], "w", encoding="utf-8") as fh:
-                json.dump(result, fh, indent=1, sort_keys=False)
-                fh.write("\n")
-            out["output_json"] = p["output_json"]
-        if p["output_html"]:
-            out["output_html"] = write_html(result, p["output_html"])
-    except (OSError, VedfinError) as exc:
-        module.fail_json(msg=f"vedfin_bench: cannot write the report: {exc}", summary=summary)
+    if p["output_json"]:
+        try:
+            out["output_json"] = _write_json(result, p["output_json"])
+        except OSError as exc:
+            module.fail_json(msg=f"vedfin_bench: cannot write the report: {exc}", summary=summary)
     mixed = {k: v for k, v in result["mixed"].items() if k not in ("catalog", "per_query", "query_order")}
     module.exit_json(
         changed=bool(out),

@@ -27,7 +27,8 @@ description:
     remedy pointing to a section of docs/DATABASE_TROUBLESHOOTING.md. A server that cannot be
     reached is one C(crit) check (C(postgresql_connection), C(redis_connection)) with the
     cause; the other sections still report.
-  - The SQL lives in the repository's C(sql/health); the playbook passes it in O(sql).
+  - The SQL lives in the repository's C(sql/health); the playbook reads it on the controller
+    and passes it in O(sql). With O(postgresql=true), one of O(sql) and O(sql_dir) is needed.
 version_added: "1.0.0"
 author: ved-db-ops
 requirements:
@@ -118,11 +119,12 @@ options:
     type: dict
     default: {}
   sql:
-    description: The health queries, name -> SQL text (the files of C(sql/health)).
+    description: The health queries, name -> SQL text (the files of C(sql/health), read on the
+      controller).
     type: dict
     default: {}
   sql_dir:
-    description: Directory of the health queries on the host, when O(sql) is empty.
+    description: Directory of the health queries (C(*.sql)) on the host, used when O(sql) is empty.
     type: path
   security_superusers:
     description: Roles allowed to be superuser (or superuser-equivalent) without a crit.
@@ -212,9 +214,18 @@ report:
   sample: {"schema_version": 1, "host": "vps1", "summary": {}, "checks": []}
 """
 
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.vedfin_health import HealthError, run_health
 from ansible.module_utils.vedfin_pg import HAS_PSYCOPG, PSYCOPG_IMPORT_ERROR, pg_connection_argument_spec
+
+try:
+    import redis  # noqa: F401 - imported by vedfin_redis; here only to fail early and clearly
+except ImportError:  # pragma: no cover - exercised only on hosts without redis-py
+    HAS_REDIS, REDIS_IMPORT_ERROR = False, traceback.format_exc()
+else:
+    HAS_REDIS, REDIS_IMPORT_ERROR = True, None
 
 
 def main():
@@ -258,6 +269,8 @@ def main():
     p = module.params
     if p["postgresql"] and not HAS_PSYCOPG:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=PSYCOPG_IMPORT_ERROR)
+    if p["redis"] and not HAS_REDIS:  # pragma: no cover - as above
+        module.fail_json(msg=missing_required_lib("redis"), exception=REDIS_IMPORT_ERROR)
     exclude = list(p["exclude"]) + ([] if p["backup"] else ["backup"])
     try:
         result = run_health(

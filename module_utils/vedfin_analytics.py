@@ -1,4 +1,5 @@
-"""The 13 V-EdFinance analytics queries: registry, parameter validation and a runner.
+"""The 13 V-EdFinance analytics queries: registry, parameter validation, a runner and a
+pooled service with an optional Redis cache.
 
 Plain Python (psycopg 3, no Ansible API).  Each query has two SQL forms in ``sql/analytics/``:
 
@@ -12,28 +13,40 @@ Plain Python (psycopg 3, no Ansible API).  Each query has two SQL forms in ``sql
 Both forms use psycopg named parameters (``%(name)s``) and receive every declared
 parameter (defaults filled in by :func:`validate`).
 
+Where the SQL forms are read from is a parameter of every call that reads them
+(``sql_dir``); None means :data:`DEFAULT_SQL_DIR`, the repository's ``sql/analytics`` next to
+this file's directory, which is right in a checkout (tests, tools/) but not inside an Ansible
+module payload: a module passes the directory it copied the forms to.
+
 Public API
 ----------
 ``AnalyticsError``                    bad input or a failed query (a ``VedfinError``).
 ``QUERIES``                           ``{name: QuerySpec}``, the registry.
 ``validate(name, params)``            normalised params dict (defaults filled) or raise.
-``sql_text(name, form='fast')``       the SQL text of a form.
-``run(name, params, *, form='fast', conn)``  rows as a list of JSON-safe dicts (on a
-                                      non-autocommit connection that was idle, the read
+``sql_path(name, form='fast', sql_dir=None)`` / ``sql_text(...)``  the file / SQL text of a form.
+``execute(conn, name, clean, form='fast', sql_dir=None)``  raw rows of already validated params.
+``run(name, params, *, form='fast', conn, sql_dir=None)``  rows as a list of JSON-safe dicts
+                                      (on a non-autocommit connection that was idle, the read
                                       transaction is rolled back afterwards).
-``Analytics(dsn_or_params, ...)``     a small service holding a psycopg_pool.ConnectionPool,
-                                      with ``.run(name, params, *, form='fast', cached=True)``.
+``Analytics(dsn_or_params, *, cache=None, sql_dir=None, ...)``  a small service holding a
+                                      psycopg_pool.ConnectionPool, with
+                                      ``.run(name, params, *, form='fast', cached=True)`` and
+                                      ``.run_with_info(...)`` (rows plus the cache's info).
+``CACHE_TTL_SECONDS``                 the cache TTL per query of a service built from a URL.
 ``to_json_safe(value)``               the value conversion used for result rows.
 
 Result values are JSON-safe: ``Decimal`` -> ``float`` (all numeric columns are rounded to 2
 decimals in SQL, or are integral counts), ``date``/``datetime`` -> ISO 8601 strings,
 ``jsonb`` -> dict/list as decoded by psycopg, enums -> their label (str).
 
-Caching: ``Analytics.run(..., cached=True)`` is the seam for the Redis cache layer, which is
-not part of this module yet: today ``cached=True`` runs the query uncached, exactly like
-``cached=False``.  The cache key helper :meth:`Analytics.cache_key` is already defined so
-that the cache layer and the documentation agree (leaderboard: ``leaderboard:{group|global}:
-{timeframe}:{limit}``).
+Caching: an ``Analytics`` service with a cache (a ``vedfin_cache.QueryCache``, or a Redis URL
+from which one is built with :data:`CACHE_TTL_SECONDS`) serves ``run(..., cached=True)``
+cache-aside through ``QueryCache.get_or_compute``: key from the query name and the validated
+params (leaderboard: ``ved:v1:leaderboard:{group|global}:{timeframe}:{limit}...``, see
+vedfin_cache), single-flight on a miss, and a direct database query when Redis is down.  The
+fast form keeps the plain key; the oracle form gets its own ``query_version``, so a benchmark
+of the oracle is never served the fast form's rows.  Without a cache, or with
+``cached=False``, every call queries the database.
 """
 
 from __future__ import annotations
@@ -52,7 +65,8 @@ except ImportError:  # pragma: no cover - reported by the caller via missing_req
     psycopg = None
     dict_row = None
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "analytics"
+# The repository's SQL forms: the default of every ``sql_dir`` parameter.
+DEFAULT_SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "analytics"
 FORMS = ("fast", "oracle")
 TIMEFRAMES = ("all", "month", "week")
 MAX_TZ_LEN = 64
@@ -358,20 +372,9 @@ def validate(name: str, params: dict | None = None) -> dict:
 _SQL_CACHE: dict[Path, str] = {}
 
 
-def set_sql_dir(path) -> None:
-    """Read the SQL forms from ``path`` instead of the repo's sql/analytics.
-
-    Inside an Ansible module this file runs from a temp dir, so the module points it at the
-    copy of sql/analytics on the host.
-    """
-    global SQL_DIR
-    p = Path(path)
-    if not p.is_dir():
-        raise AnalyticsError(f"sql_dir {p} does not exist (copy sql/analytics there first)")
-    SQL_DIR = p
-
-
-def sql_path(name: str, form: str = "fast") -> Path:
+def sql_path(name: str, form: str = "fast", sql_dir=None) -> Path:
+    """The file of a form in ``sql_dir`` (default :data:`DEFAULT_SQL_DIR`); the fast form of a
+    query that reuses its oracle is the oracle's file."""
     if name not in QUERIES:
         raise AnalyticsError(
             "unknown analytics query {!r}; allowed: {}".format(name, ", ".join(sorted(QUERIES)))
@@ -380,11 +383,12 @@ def sql_path(name: str, form: str = "fast") -> Path:
         raise AnalyticsError("unknown form {!r}; allowed: {}".format(form, ", ".join(FORMS)))
     if form == "fast" and QUERIES[name].fast_reuses_oracle:
         form = "oracle"
-    return SQL_DIR / f"{name}.{form}.sql"
+    return Path(sql_dir or DEFAULT_SQL_DIR) / f"{name}.{form}.sql"
 
 
-def sql_text(name: str, form: str = "fast") -> str:
-    path = sql_path(name, form)
+def sql_text(name: str, form: str = "fast", sql_dir=None) -> str:
+    """The SQL text of a form from ``sql_dir`` (read once per file and process)."""
+    path = sql_path(name, form, sql_dir)
     if path not in _SQL_CACHE:
         try:
             _SQL_CACHE[path] = path.read_text(encoding="utf-8")
@@ -394,6 +398,7 @@ def sql_text(name: str, form: str = "fast") -> str:
 
 
 def to_json_safe(value):
+    """Decimal -> float, date/datetime/time -> ISO string, recursively through dicts and lists."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
@@ -405,9 +410,10 @@ def to_json_safe(value):
     return value
 
 
-def execute(conn, name: str, params: dict, form: str = "fast") -> list[dict]:
-    """Run an already validated query on ``conn``; raw psycopg values (Decimal, date, ...)."""
-    text = sql_text(name, form)
+def execute(conn, name: str, params: dict, form: str = "fast", sql_dir=None) -> list[dict]:
+    """Run an already validated query on ``conn`` (its SQL from ``sql_dir``); raw psycopg
+    values (Decimal, date, ...)."""
+    text = sql_text(name, form, sql_dir)
     try:
         with conn.cursor(row_factory=dict_row) as cur:
             cur.execute(text, params)
@@ -418,14 +424,15 @@ def execute(conn, name: str, params: dict, form: str = "fast") -> list[dict]:
         raise AnalyticsError(f"{name} ({form}) failed: {msg}") from None
 
 
-def run(name: str, params: dict | None = None, *, form: str = "fast", conn) -> list[dict]:
-    """Validate, run on the psycopg 3 connection ``conn``, return JSON-safe row dicts."""
+def run(name: str, params: dict | None = None, *, form: str = "fast", conn, sql_dir=None) -> list[dict]:
+    """Validate, run on the psycopg 3 connection ``conn`` (SQL from ``sql_dir``), return
+    JSON-safe row dicts."""
     clean = validate(name, params)
     if form not in FORMS:
         raise AnalyticsError("unknown form {!r}; allowed: {}".format(form, ", ".join(FORMS)))
     was_idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     try:
-        rows = execute(conn, name, clean, form)
+        rows = execute(conn, name, clean, form, sql_dir)
     finally:
         # Read-only work: end the transaction we opened (never one the caller had open).
         if (
@@ -464,11 +471,13 @@ class Analytics:
     password, dbname), e.g. the ``pg_db`` test fixture.  ``cache`` is a
     :class:`vedfin_cache.QueryCache`, a Redis URL (``redis://app:secret@127.0.0.1:6379/0``:
     a QueryCache with :data:`CACHE_TTL_SECONDS` is built from it) or None (no cache).
-    Use as a context manager or call :meth:`close`.
+    ``sql_dir``: where the SQL forms are read (default :data:`DEFAULT_SQL_DIR`).
+    Use as a context manager or call :meth:`close` (closes the pool and the cache).
     """
 
     def __init__(self, target, *, cache=None, min_size: int = 1, max_size: int = 4,
-                 timeout: float = 30.0, application_name: str = "ved-db-ops analytics"):  # fmt: skip
+                 timeout: float = 30.0, application_name: str = "ved-db-ops analytics",
+                 sql_dir=None):  # fmt: skip
         try:
             from psycopg_pool import ConnectionPool
         except ImportError:  # pragma: no cover
@@ -484,6 +493,7 @@ class Analytics:
 
             cache = QueryCache(cache, ttl_by_query=CACHE_TTL_SECONDS)
         self.cache = cache
+        self.sql_dir = sql_dir
         self.pool = ConnectionPool(conninfo, kwargs=kwargs, min_size=min_size, max_size=max_size,
                                    timeout=timeout, open=True)  # fmt: skip
 
@@ -500,7 +510,7 @@ class Analytics:
 
     def _query(self, name: str, clean: dict, form: str) -> list[dict]:
         with self.pool.connection() as conn:
-            rows = execute(conn, name, clean, form)
+            rows = execute(conn, name, clean, form, self.sql_dir)
         return [{k: to_json_safe(v) for k, v in row.items()} for row in rows]
 
     def run_with_info(
@@ -530,16 +540,15 @@ class Analytics:
 
 __all__ = [
     "CACHE_TTL_SECONDS",
+    "DEFAULT_SQL_DIR",
     "FORMS",
     "QUERIES",
-    "SQL_DIR",
     "Analytics",
     "AnalyticsError",
     "Param",
     "QuerySpec",
     "execute",
     "run",
-    "set_sql_dir",
     "sql_path",
     "sql_text",
     "to_json_safe",

@@ -69,19 +69,21 @@ Any ``redis.RedisError`` (refused, timeout, ACL denial, ...) -> compute directly
 ``stats['degraded']``, log one warning per outage (and one info line when Redis answers
 again).  A circuit breaker then skips Redis for ``breaker_seconds`` (one probe after that), so
 an outage costs one socket timeout per ``breaker_seconds``, not one per call.  A client
-built from a URL uses 0.2 s connect/read timeouts and no automatic retries.  A generation
-bump that fails is remembered and replayed before the next Redis read of this process.
+built from a URL (``vedfin_redis.client``) uses 0.2 s connect/read timeouts (the defaults of
+``socket_timeout`` / ``connect_timeout``) and no automatic retries.  A generation bump that
+fails is remembered and replayed before the next Redis read of this process.
 
-Seam for ``vedfin_analytics.Analytics.run(..., cached=True)``::
+How ``vedfin_analytics.Analytics.run_with_info(..., cached=True)`` uses it::
 
     clean = validate(name, params)                      # defaults filled, types coerced
-    def compute():
-        with self.pool.connection() as conn:
-            return run(name, clean, form=form, conn=conn)
-    if not cached or self.cache is None:
-        return compute()
-    rows, info = self.cache.get_or_compute(name, clean, compute)
-    return rows
+    if self.cache is None or not cached:
+        return self._query(name, clean, form), {"status": "uncached"}
+    return self.cache.get_or_compute(
+        name,
+        to_json_safe(clean),                            # dates as ISO strings
+        lambda: self._query(name, clean, form),         # pooled connection, JSON-safe rows
+        query_version=1 if form == "fast" else form,    # the oracle form has its own keys
+    )
 
 Application hooks (after the database transaction commits)::
 
@@ -106,6 +108,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import redis
+from ansible.module_utils import vedfin_redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -272,9 +275,9 @@ class QueryCache:
         latency_samples: int = 2048,
     ):
         if isinstance(client_or_url, str):
-            self.client = redis.Redis.from_url(
+            self.client = vedfin_redis.client(
                 client_or_url,
-                socket_timeout=socket_timeout,
+                timeout=socket_timeout,
                 socket_connect_timeout=connect_timeout,
                 retry=Retry(NoBackoff(), 0),
             )

@@ -16,9 +16,9 @@ import module_utils_path
 
 module_utils_path.register()
 
+from ansible.module_utils.vedfin_charts import ReportError  # noqa: E402
 from ansible.module_utils.vedfin_health import HealthError  # noqa: E402
-from ansible.module_utils.vedfin_health_report import load_result, write_reports  # noqa: E402
-from ansible.module_utils.vedfin_report import ReportError  # noqa: E402
+from ansible.module_utils.vedfin_health.report import load_result, write_reports  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -1,17 +1,19 @@
-"""The benchmark (module_utils/vedfin_bench.py, vedfin_report.py, library/vedfin_bench.py)
-against real PostgreSQL 15 and Redis with a small seeded data set; tiny iterations."""
+"""The benchmark (module_utils/vedfin_bench/, library/vedfin_bench.py, and the report the
+controller renders from its JSON: vedfin_bench.report, tools/bench_report.py) against real
+PostgreSQL 15 and Redis with a small seeded data set; tiny iterations."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import bench_report
 import pg_tune
 import psycopg
 import pytest
 from ansible.module_utils import vedfin_analytics as va
 from ansible.module_utils import vedfin_bench as vb
-from ansible.module_utils import vedfin_report as vr
+from ansible.module_utils.vedfin_bench import report as vr
 from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
 from app_db import create_app_db, drop_app_db
@@ -41,7 +43,9 @@ def bench_db(pg_server):
 @pytest.fixture(scope="module")
 def result(bench_db, redis_server):
     return vb.run_bench(
-        bench_db, redis_server.url, scale="demo", tuned_settings=pg_tune.compute(PROFILE), **TINY
+        bench_db,
+        redis_server.url,
+        vb.BenchOptions(scale="demo", tuned_settings=pg_tune.compute(PROFILE), **TINY),
     )
 
 
@@ -124,12 +128,14 @@ def test_mixed_workload_stops_at_the_request_limit(bench_db, redis_server):
     r = vb.run_bench(
         bench_db,
         redis_server.url,
-        iterations=1,
-        warmup=0,
-        concurrency=3,
-        duration=30.0,
-        max_requests=40,
-        queries=["top_courses", "leaderboard"],
+        vb.BenchOptions(
+            iterations=1,
+            warmup=0,
+            concurrency=3,
+            duration=30.0,
+            max_requests=40,
+            queries=["top_courses", "leaderboard"],
+        ),
     )
     assert r["mixed"]["requests"] == 40 and r["mixed"]["stopped_by"] == "requests"
     assert set(r["queries"]) == {"top_courses", "leaderboard"}
@@ -155,7 +161,7 @@ def test_checks_and_reports(result, tmp_path):
     assert "http://" not in text and "https://" not in text  # self-contained
     for name in va.QUERIES:
         assert name in text
-    summary = vr.summary_table(result)
+    summary = vb.summary_table(result)
     for name in va.QUERIES:
         assert name in summary
     assert "overall:" in summary
@@ -163,7 +169,9 @@ def test_checks_and_reports(result, tmp_path):
 
 def test_without_redis(bench_db):
     r = vb.run_bench(
-        bench_db, None, iterations=1, warmup=0, concurrency=2, duration=0.5, queries=["top_courses"]
+        bench_db,
+        None,
+        vb.BenchOptions(iterations=1, warmup=0, concurrency=2, duration=0.5, queries=["top_courses"]),
     )
     assert "cached" not in r["queries"]["top_courses"]["variants"]
     assert r["mixed"]["cached"] is False and r["mixed"]["hit_rate"] is None and r["mixed"]["requests"] > 0
@@ -171,14 +179,14 @@ def test_without_redis(bench_db):
     assert checks["single_flight"]["passed"] is None and not checks["single_flight"]["enforced"]
     assert r["settings"]["tuned_source"] == "server reset_val"
     assert '<img src="data:image/png;base64,' in vr.render_html(r)  # the report copes without Redis
-    assert "single-flight: not run" in vr.summary_table(r)
+    assert "single-flight: not run" in vb.summary_table(r)
 
 
 def test_bad_options_are_refused(bench_db):
     with pytest.raises(vb.BenchError, match="iterations"):
-        vb.run_bench(bench_db, None, iterations=0)
+        vb.run_bench(bench_db, None, vb.BenchOptions(iterations=0))
     with pytest.raises(vb.BenchError, match="unknown queries"):
-        vb.run_bench(bench_db, None, queries=["nope"])
+        vb.run_bench(bench_db, None, vb.BenchOptions(queries=["nope"]))
 
 
 def _module_args(info, redis_url, tmp_path, **extra):
@@ -187,7 +195,6 @@ def _module_args(info, redis_url, tmp_path, **extra):
         "redis_url": redis_url,
         "sql_dir": str(SQL_DIR),
         "output_json": str(tmp_path / "out" / "bench.json"),
-        "output_html": str(tmp_path / "out" / "bench.html"),
         **extra,
     }
 
@@ -211,8 +218,10 @@ def test_module_runs_and_writes_reports(bench_db, redis_server, tmp_path):
     assert res["single_flight"]["callers"] == vb.SINGLE_FLIGHT_CALLERS
     data = json.loads((tmp_path / "out" / "bench.json").read_text())
     assert set(data["queries"]) == set(va.QUERIES)
+    # the HTML report is rendered from the module's JSON, as bench.yml does on the controller
+    assert bench_report.main([res["output_json"]]) == 0
     assert '<img src="data:image/png;base64,' in (tmp_path / "out" / "bench.html").read_text()
-    assert res["output_json"].endswith("bench.json") and res["output_html"].endswith("bench.html")
+    assert res["output_json"].endswith("bench.json") and "output_html" not in res
 
 
 def test_module_check_mode_runs_nothing(bench_db, redis_server, tmp_path):

@@ -9,10 +9,11 @@ import secrets
 import threading
 import time
 
+import bench_report
 import psycopg
 import pytest
 from ansible.module_utils import vedfin_bench as vb
-from ansible.module_utils import vedfin_report as vr
+from ansible.module_utils.vedfin_bench import report as vr
 from app_db import create_app_db, drop_app_db
 from servers import free_port, wait_for_replay
 from test_modules_inprocess import _bench_args, call_module
@@ -20,6 +21,7 @@ from test_modules_inprocess import _bench_args, call_module
 SMALL = {"preset": "custom", "users": 80, "courses": 8, "behavior_logs": 1500, "days": 14}
 TINY = {"iterations": 2, "warmup": 1, "concurrency": 2, "duration": 1.5, "time_budget": 5.0}
 PICKS_SQL = "%ORDER BY count(*) DESC, 1 LIMIT%"  # pick_ids' user ranking: a read of the run
+FAST_SQL = "-- %(fast form)%"  # the fast forms as run by the variants, the pool service and the mix
 
 
 def _dsn(info: dict) -> str:
@@ -31,13 +33,13 @@ def _scratch_table(info: dict):
         return conn.execute("SELECT to_regclass(%s)", [vb.WRITE_LOAD_TABLE]).fetchone()[0]
 
 
-def _picks_calls(info: dict) -> int:
+def _picks_calls(info: dict, pattern: str = PICKS_SQL) -> int:
     with psycopg.connect(**info) as conn:
         return conn.execute(
             "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND query LIKE %s",
-            [PICKS_SQL],
+            [pattern],
         ).fetchone()[0]
 
 
@@ -54,15 +56,13 @@ def dbs(pg_server, pg_replica):
 def run(dbs, redis_server):
     primary, standby = dbs
     before = _picks_calls(standby)
-    result = vb.run_bench(
-        primary,
-        redis_server.url,
-        read_target=vb.parse_dsn(_dsn(standby)),
+    options = vb.BenchOptions(
         write_load_rate=500,
         lag_sample_interval=0.1,
         queries=["top_courses", "leaderboard", "daily_active_users"],
         **TINY,
     )
+    result = vb.run_bench(primary, redis_server.url, options, read_target=vb.parse_dsn(_dsn(standby)))
     return result, _picks_calls(standby) - before
 
 
@@ -78,6 +78,8 @@ def test_reads_go_to_the_standby(run, dbs, pg_replica):
     }
     assert standby_picks >= 1  # the picks ran on the standby ...
     assert _picks_calls(primary) == 0  # ... and never on the primary
+    # nor any analytics query: the cached variant, single-flight and the mixed workload too
+    assert _picks_calls(primary, FAST_SQL) == 0
     for name, q in result["queries"].items():
         assert "error" not in q, (name, q.get("error"))
         assert q["rows_match"] is True, name
@@ -106,7 +108,7 @@ def test_write_load_and_lag_are_reported(run, dbs):
 
 def test_report_shows_the_replica(run, pg_replica):
     result, _ = run
-    line = next(x for x in vr.summary_table(result).splitlines() if x.startswith("replica:"))
+    line = next(x for x in vb.summary_table(result).splitlines() if x.startswith("replica:"))
     assert f"reads on 127.0.0.1:{pg_replica.port}" in line and "write load 500 rows/s" in line
     assert "lag p95" in line
     page = vr.render_html(result)
@@ -115,27 +117,29 @@ def test_report_shows_the_replica(run, pg_replica):
 
 def test_without_read_target_replication_is_null(dbs):
     r = vb.run_bench(
-        dbs[0], None, iterations=1, warmup=0, concurrency=1, duration=0.2, queries=["top_courses"]
+        dbs[0],
+        None,
+        vb.BenchOptions(iterations=1, warmup=0, concurrency=1, duration=0.2, queries=["top_courses"]),
     )
     assert r["replication"] is None
-    assert "replica:" not in vr.summary_table(r) and "Replica mode" not in vr.render_html(r)
+    assert "replica:" not in vb.summary_table(r) and "Replica mode" not in vr.render_html(r)
 
 
 def test_wrong_roles_are_refused_before_any_change(dbs, pg_server):
     primary, standby = dbs
     with pytest.raises(vb.BenchError, match=r"read_dsn \(127\.0\.0\.1:\d+/\w+\) is not a hot standby"):
-        vb.run_bench(primary, None, read_target=primary, **TINY)
+        vb.run_bench(primary, None, vb.BenchOptions(**TINY), read_target=primary)
     with pytest.raises(vb.BenchError, match="module's connection .* is a standby"):
-        vb.run_bench(standby, None, read_target=standby, **TINY)
+        vb.run_bench(standby, None, vb.BenchOptions(**TINY), read_target=standby)
     assert _scratch_table(primary) is None
 
 
 def test_bad_options_name_the_option(dbs):
     primary, standby = dbs
     with pytest.raises(vb.BenchError, match=r"write_load_rate must be a number within 0\.\.100000, got -1"):
-        vb.run_bench(primary, None, read_target=standby, write_load_rate=-1)
+        vb.run_bench(primary, None, vb.BenchOptions(write_load_rate=-1), read_target=standby)
     with pytest.raises(vb.BenchError, match=r"lag_sample_interval must be a number within 0\.05\.\.60\.0"):
-        vb.run_bench(primary, None, read_target=standby, lag_sample_interval=0.01)
+        vb.run_bench(primary, None, vb.BenchOptions(lag_sample_interval=0.01), read_target=standby)
     with pytest.raises(vb.BenchError, match="read_dsn is not a valid libpq connection string"):
         vb.parse_dsn("host=x password='unterminated-secret")
 
@@ -148,7 +152,7 @@ def test_error_mid_run_stops_the_load_and_drops_the_table(dbs):
             raise RuntimeError("stop here")
 
     with pytest.raises(RuntimeError, match="stop here"):
-        vb.run_bench(primary, None, read_target=standby, progress=boom, **TINY)
+        vb.run_bench(primary, None, vb.BenchOptions(**TINY), read_target=standby, progress=boom)
     assert _scratch_table(primary) is None
     assert not [t for t in threading.enumerate() if t.name.startswith("bench-")]
 
@@ -236,7 +240,6 @@ def test_module_replica_mode(dbs, tmp_path, pg_replica):
             write_load_rate=200,
             lag_sample_interval=0.1,
             output_json=str(out / "bench.json"),
-            output_html=str(out / "bench.html"),
         ),
     )
     assert not res["failed"], res.get("msg")
@@ -245,6 +248,7 @@ def test_module_replica_mode(dbs, tmp_path, pg_replica):
     written = (out / "bench.json").read_text()
     assert json.loads(written)["replication"]["lag"]["samples"] > 0
     assert standby["password"] not in written and standby["password"] not in json.dumps(res)
+    assert bench_report.main([str(out / "bench.json")]) == 0  # as bench.yml does on the controller
     assert 'alt="replication lag"' in (out / "bench.html").read_text()
 
 

@@ -1,4 +1,4 @@
-"""Health checks (module_utils/vedfin_health.py, library/vedfin_health.py) against real
+"""Health checks (module_utils/vedfin_health/, library/vedfin_health.py) against real
 PostgreSQL 15 and Redis servers, with forced conditions that flip the statuses."""
 
 from __future__ import annotations

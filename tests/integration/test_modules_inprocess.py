@@ -142,6 +142,16 @@ def test_seed_errors(schema_db, pg_server):
     assert foreign["failed"] and foreign["msg"].startswith("vedfin_seed")
 
 
+def test_seed_environment_only():
+    """The environment rule alone (playbooks/seed.yml's first task): nothing is contacted."""
+    nowhere = {"db": "none", "login_port": 1, "environment_only": True}
+    ok = call_module("vedfin_seed", {**nowhere, "environment": "CI"}, check=True)
+    assert ok["environment_allowed"] is True and ok["changed"] is False and not ok["failed"]
+    refused = call_module("vedfin_seed", {**nowhere, "environment": "eu-live", "disposable": True})
+    assert refused["failed"] and refused["environment_allowed"] is False
+    assert "names a production environment (live)" in refused["msg"]
+
+
 # -- vedfin_erd --------------------------------------------------------------------------------
 def test_erd_write_diff_and_errors(schema_db, tmp_path):
     dest = tmp_path / "schema"
@@ -203,13 +213,15 @@ def test_bench_runs_and_writes_reports(bench_db, redis_server, tmp_path):
         redis_url=redis_server.url,
         tuned_settings=pg_tune.compute(PROFILE),
         output_json=str(out / "bench.json"),
-        output_html=str(out / "bench.html"),
     )
     res = call_module("vedfin_bench", args)
     assert not res["failed"], res.get("msg")
     assert res["changed"] is True and "overall:" in res["summary"]
     assert json.loads((out / "bench.json").read_text())["schema_version"] == res["schema_version"]
-    assert res["output_html"] == str(out / "bench.html") and (out / "bench.html").stat().st_size > 1000
+    # the HTML report is rendered from the JSON on the controller (bench.yml runs this tool)
+    import bench_report  # tools/
+
+    assert bench_report.main([res["output_json"]]) == 0 and (out / "bench.html").stat().st_size > 1000
     assert set(res["settings"]) == {"tuned_source", "compared", "skipped"}
     assert "catalog" not in res["mixed"]
 

@@ -3,6 +3,7 @@ server errors reported in the result, time budgets, Redis down or holding foreig
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +39,16 @@ def test_check_target_with_a_dsn_and_redis(schema_db, redis_server):
     assert out["server_version"].startswith("15") and out["redis"] == "PONG"
     with pytest.raises(vb.BenchError, match=r"Redis at redis://app:\*\*\*@127.0.0.1:1/0 does not answer"):
         vb.check_target(dsn, "redis://app:secret@127.0.0.1:1/0", check_sql=False)
+
+
+def test_check_target_reads_the_sql_forms_from_sql_dir(schema_db, tmp_path):
+    """The SQL location is the caller's: a copy elsewhere is used, an empty directory refused."""
+    copy = tmp_path / "analytics"
+    shutil.copytree(ROOT / "sql" / "analytics", copy)
+    assert vb.check_target(schema_db, sql_dir=copy)["redis"] is None
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(vb.BenchError, match=r"SQL forms are not readable \(cannot read .*; set sql_dir"):
+        vb.check_target(schema_db, sql_dir=tmp_path / "empty")
 
 
 def test_redact_url_forms():

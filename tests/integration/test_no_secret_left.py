@@ -125,6 +125,9 @@ def test_bench_run_leaves_no_password_on_the_host(pg_server, bench_db, app_redis
     report = json.loads((tmp_path / "controller" / "bench-localhost.json").read_text())
     cached = report["queries"]["leaderboard"]["variants"]["cached"]
     assert cached["n"] == 2 and cached["statuses"].get("hit") == 2
+    # (the HTML report was rendered from that JSON on the controller)
+    html = (tmp_path / "controller" / "bench-localhost.html").read_text()
+    assert '<img src="data:image/png;base64,' in html and report["run_id"] in html
     # ... the cleanup ran ...
     assert not results["Remove them with their temp dirs"].get("failed")
     assert not list(

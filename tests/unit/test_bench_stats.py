@@ -1,4 +1,5 @@
-"""Pure parts of the benchmark (module_utils/vedfin_bench.py, vedfin_report.summary_table)."""
+"""Pure parts of the benchmark (module_utils/vedfin_bench/: stats, plans, checks, catalog,
+options, summary)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from ansible.module_utils import vedfin_analytics as va
 from ansible.module_utils import vedfin_bench as vb
-from ansible.module_utils import vedfin_report as vr
 
 
 # -- percentiles -----------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_param_catalog_is_valid_and_deterministic():
     ids = {"user_ids": ["u1", "u2"], "course_ids": ["c1"], "group_ids": ["g1"]}
     cat = vb.param_catalog(ids, dt.date(2026, 11, 25), "Asia/Ho_Chi_Minh")
     assert cat == vb.param_catalog(ids, dt.date(2026, 11, 25), "Asia/Ho_Chi_Minh")
-    assert set(cat) == set(vb.va.QUERIES)
+    assert set(cat) == set(va.QUERIES)
     assert cat["student_behavior_summary"][0]["user_id"] == "u1"
     assert cat["revenue_metrics"][0]["start_date"] == dt.date(2026, 10, 27)
     assert cat["daily_active_users"][0]["tz"] == "Asia/Ho_Chi_Minh"
@@ -270,7 +271,7 @@ def test_validate_options_rejects_bad_input():
         scale="demo",
         tz="UTC",
     )
-    vb.validate_options(**ok)
+    vb.BenchOptions(**ok)
     for key, bad in [
         ("iterations", 0),
         ("concurrency", 1000),
@@ -279,18 +280,18 @@ def test_validate_options_rejects_bad_input():
         ("tz", "Mars/Base"),
     ]:
         with pytest.raises(vb.BenchError, match=key):
-            vb.validate_options(**{**ok, key: bad})
+            vb.BenchOptions(**{**ok, key: bad})
 
 
 def test_summary_table_lists_queries_and_verdicts():
     r = _result(fast_p95=6.0)
     r["checks"], r["passed"] = vb.evaluate(r)
-    text = vr.summary_table(r)
+    text = vb.summary_table(r)
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["query", "rows", "p95", "oracle"]
     row = next(line for line in lines if line.startswith("top_courses"))
     assert "6.00" in row and "180.00" in row and "30.00x" in row and row.rstrip().endswith("FAIL")
     assert "overall: FAIL" in text and "query_p95:top_courses" in text
     assert "single-flight: 50 concurrent misses -> 1 DB compute(s)" in text
-    with pytest.raises(vr.ReportError):
-        vr.summary_table({"schema_version": 99})
+    with pytest.raises(vb.ReportError):
+        vb.summary_table({"schema_version": 99})

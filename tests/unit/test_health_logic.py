@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils import vedfin_health as vh
-from ansible.module_utils import vedfin_health_report as vr
+from ansible.module_utils.vedfin_health import registry
+from ansible.module_utils.vedfin_health import report as vr
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "DATABASE_TROUBLESHOOTING.md"
@@ -54,6 +55,27 @@ def test_select_checks_sections_and_names():
     assert vh.select_checks(["redis"]) == [n for n in vh.CHECKS if n.startswith("redis_")]
     assert vh.select_checks(["host", "pg_version"]) == ["pg_version", "host_disk", "host_memory"]
     assert "backup_timers" not in vh.select_checks(None, ["backup_timers"])
+
+
+def test_registry_is_in_report_order_and_refuses_mistakes():
+    sections = [spec.section for spec in vh.CHECKS.values()]
+    assert sections == sorted(sections, key=vh.SECTIONS.index)  # whatever the import order
+    assert all(spec.fn.__name__ == name for name, spec in vh.CHECKS.items())  # one function per check
+    assert {n for n, spec in vh.CHECKS.items() if spec.threshold} == set(vh.DEFAULT_THRESHOLDS)
+    check = registry.section("host")
+    with pytest.raises(ValueError, match="registered twice"):
+        check("host_disk", "again", anchor="a", remedy="r")(lambda ctx: vh.Outcome())
+    with pytest.raises(ValueError, match="either above or below"):
+        check("host_x", "x", anchor="a", remedy="r", above=(1, 2), below=(2, 1))
+    with pytest.raises(ValueError, match="unknown health section 'system'"):
+        registry.section("system")
+    assert "host_x" not in vh.CHECKS
+
+
+def test_sql_location_is_explicit():
+    with pytest.raises(vh.HealthError, match="no health SQL given"):
+        vh.load_sql()
+    assert vh.load_sql(texts={"overview.sql": "SELECT 1"}) == {"overview": "SELECT 1"}
 
 
 def test_summarize_and_worst():
@@ -131,27 +153,27 @@ def test_backup_ages_from_pgbackrest_info_and_status_file():
 def sample_result() -> dict:
     t = vh.validate_thresholds(None)
     checks = [
-        vh._check("pg_version", "15.8", t),
-        vh._check("pg_connections", 0.95, t, details={"connections": 95}),
-        vh._check("pg_cache_hit_ratio", 0.97, t),
-        vh._check("pg_unused_indexes", 2, t, note="idx_scan = 0 | since reset"),
-        vh._check("pg_replication_slots", 3 * 1024**3, t),
-        vh._check("pg_wal_rate", 5 * 1024**2, t),
-        vh._check("pg_long_transactions", 4000.0, t),
-        vh._check(
+        vh.make_check("pg_version", "15.8", t),
+        vh.make_check("pg_connections", 0.95, t, details={"connections": 95}),
+        vh.make_check("pg_cache_hit_ratio", 0.97, t),
+        vh.make_check("pg_unused_indexes", 2, t, note="idx_scan = 0 | since reset"),
+        vh.make_check("pg_replication_slots", 3 * 1024**3, t),
+        vh.make_check("pg_wal_rate", 5 * 1024**2, t),
+        vh.make_check("pg_long_transactions", 4000.0, t),
+        vh.make_check(
             "pg_slow_statements",
             12.5,
             t,
             details={"by_total": [{"queryid": "123456789", "query": "SELECT 1", "total_ms": 50.0}]},
         ),
-        vh._check(
+        vh.make_check(
             "pg_sizes",
             10 * 1024**2,
             t,
             details={"databases": [], "tables": [{"name": "public.t", "size_bytes": 2 * 1024**2}]},
         ),
-        vh._check("backup_last_failure", False, t, status="ok"),
-        vh._check("backup_full_age", None, t, status="crit", note="no backup found"),
+        vh.make_check("backup_last_failure", False, t, status="ok"),
+        vh.make_check("backup_full_age", None, t, status="crit", note="no backup found"),
     ]
     return {
         "schema_version": 1,
@@ -201,7 +223,7 @@ def test_html_dashboard_is_self_contained(tmp_path):
 
 def test_html_without_chart_data(tmp_path):
     result = sample_result()
-    result["checks"] = [vh._check("pg_version", "15.8", {})]
+    result["checks"] = [vh.make_check("pg_version", "15.8", {})]
     result["summary"] = vh.summarize(result["checks"])
     page = vr.render_html(result)
     assert "no data." in page and page.count("data:image/png;base64,") == 1

@@ -1,7 +1,9 @@
-"""Render a vedfin_health result as a Markdown summary and a static HTML dashboard.
+"""Render a health result (``run_health``) as a Markdown summary and a static HTML dashboard.
 
-Plain Python; matplotlib (Agg) draws the charts, embedded as PNG data URIs, so the HTML file
-needs no server and no network. Used on the controller by tools/health_report.py.
+Plain Python; matplotlib (Agg, through ``vedfin_charts``) draws the charts, embedded as PNG
+data URIs, so the HTML file needs no server and no network. Used on the controller by
+tools/health_report.py; the module (library/vedfin_health.py) does not import it, so its
+payload carries no rendering code.
 
 Public API: ``format_value(check)``, ``render_markdown(result)``, ``render_html(result)``,
 ``write_reports(result, json_path) -> {"md": path, "html": path}``, ``load_result(path)``.
@@ -13,8 +15,9 @@ import html
 import json
 from pathlib import Path
 
-from ansible.module_utils.vedfin_health import SCHEMA_VERSION, STATUSES, HealthError
-from ansible.module_utils.vedfin_report import _plt, _png
+from ansible.module_utils.vedfin_charts import png, pyplot
+from ansible.module_utils.vedfin_health.registry import SCHEMA_VERSION, HealthError
+from ansible.module_utils.vedfin_health.status import STATUSES
 
 COLORS = {"ok": "#2ca02c", "warn": "#ff9f0e", "crit": "#d62728"}
 ICONS = {"ok": "OK", "warn": "WARN", "crit": "CRIT"}
@@ -22,11 +25,13 @@ ICONS = {"ok": "OK", "warn": "WARN", "crit": "CRIT"}
 
 def _bytes(n) -> str:
     n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    if abs(n) < 1024:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB", "GB"):
         n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover - loop always returns
+        if abs(n) < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} TB"
 
 
 def format_value(check: dict) -> str:
@@ -127,7 +132,7 @@ def chart_thresholds(result: dict) -> str | None:
     rows = _graded(result)
     if not rows:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1))
     names, fills, colors = [], [], []
     for c in rows:
@@ -147,7 +152,7 @@ def chart_thresholds(result: dict) -> str | None:
     ax.set_xlim(0, 2.0)
     ax.invert_yaxis()
     ax.set_xlabel("value relative to its first limit (warn, else crit): 1 = at the limit; capped at 2")
-    return _png(fig)
+    return png(fig)
 
 
 def chart_status(result: dict) -> str | None:
@@ -156,7 +161,7 @@ def chart_status(result: dict) -> str | None:
         sections.setdefault(c["section"], {s: 0 for s in STATUSES})[c["status"]] += 1
     if not sections:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 2.5))
     names = list(sections)
     left = [0] * len(names)
@@ -167,38 +172,39 @@ def chart_status(result: dict) -> str | None:
     ax.invert_yaxis()
     ax.set_xlabel("checks")
     ax.legend(loc="lower right", fontsize=8)
-    return _png(fig)
+    return png(fig)
 
 
-def _find(result: dict, name: str) -> dict | None:
-    return next((c for c in result["checks"] if c["name"] == name), None)
+def _detail_of(result: dict, name: str, key: str):
+    """``details[key]`` of check ``name`` when the result has it (with dict details), else None."""
+    check = next((c for c in result["checks"] if c["name"] == name), None)
+    details = check.get("details") if check else None
+    return details.get(key) if isinstance(details, dict) else None
 
 
 def chart_sizes(result: dict) -> str | None:
-    c = _find(result, "pg_sizes")
-    tables = (c or {}).get("details", {}).get("tables") if c and isinstance(c.get("details"), dict) else None
+    tables = _detail_of(result, "pg_sizes", "tables")
     if not tables:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(tables) + 1))
     ax.barh([t["name"] for t in tables], [t["size_bytes"] / 1024**2 for t in tables], color="#1f77b4")
     ax.invert_yaxis()
     ax.set_xlabel("MB (heap + indexes + TOAST)")
-    return _png(fig)
+    return png(fig)
 
 
 def chart_statements(result: dict) -> str | None:
-    c = _find(result, "pg_slow_statements")
-    rows = (c or {}).get("details", {}).get("by_total") if c and isinstance(c.get("details"), dict) else None
+    rows = _detail_of(result, "pg_slow_statements", "by_total")
     if not rows:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1))
     labels = [f"{r['queryid'][-8:]} {r['query'][:40]}" for r in rows]
     ax.barh(labels, [r["total_ms"] for r in rows], color="#9467bd")
     ax.invert_yaxis()
     ax.set_xlabel("total execution time (ms)")
-    return _png(fig)
+    return png(fig)
 
 
 # -- HTML ------------------------------------------------------------------------------------

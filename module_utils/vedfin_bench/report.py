@@ -1,22 +1,24 @@
-"""Render a vedfin_bench result (docs/BENCHMARK.md) as a self-contained HTML report or a
-plain-text summary table.  Plain Python; matplotlib (Agg backend) for the charts, embedded
-as base64 PNG data URIs, so the HTML file has no external reference at all.
+"""The HTML report of a benchmark result (docs/BENCHMARK.md), rendered on the controller
+(tools/bench_report.py, which playbooks/bench.yml runs on the fetched JSON): one
+self-contained file, its charts drawn by matplotlib (Agg backend) and embedded as base64 PNG
+data URIs, so the HTML has no external reference at all.
 
-Public API: ``render_html(result) -> str``, ``write_html(result, path)``,
-``summary_table(result) -> str``, ``ReportError``.
+Public API: ``load_result(path)``, ``render_html(result) -> str``,
+``write_html(result, path) -> str``, ``ReportError``.  The text table is
+``vedfin_bench.summary``; matplotlib and PNG embedding, shared with the health dashboard,
+are ``vedfin_charts``.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import json
 import math
 from pathlib import Path
 
-from ansible.module_utils.vedfin_pg import VedfinError
+from ansible.module_utils.vedfin_bench.summary import check_schema, fmt, replica_line
+from ansible.module_utils.vedfin_charts import ReportError, png, pyplot
 
-SUPPORTED_SCHEMA = 1
 VARIANT_LABELS = {
     "oracle": "oracle",
     "fast": "fast",
@@ -33,149 +35,7 @@ COLORS = {
 }
 
 
-class ReportError(VedfinError):
-    """The result cannot be rendered (wrong schema, matplotlib missing)."""
-
-
-def _check_schema(result: dict) -> None:
-    if not isinstance(result, dict) or result.get("schema_version") != SUPPORTED_SCHEMA:
-        got = result.get("schema_version") if isinstance(result, dict) else type(result).__name__
-        raise ReportError(f"unsupported benchmark result schema_version {got!r}; expected {SUPPORTED_SCHEMA}")
-
-
-# -- text ----------------------------------------------------------------------------------
-def _fmt(value, nd=2) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{nd}f}"
-    return str(value)
-
-
-def _p95(q: dict, variant: str):
-    return ((q.get("variants") or {}).get(variant) or {}).get("p95_ms")
-
-
-def _query_verdict(result: dict, name: str) -> str:
-    mine = [c for c in result.get("checks", []) if c["name"].split(":", 1)[-1] == name and ":" in c["name"]]
-    if not mine or all(c["passed"] is None for c in mine):
-        return "n/a"
-    return "PASS" if all(c["passed"] is not False for c in mine) else "FAIL"
-
-
-def summary_table(result: dict) -> str:
-    """Plain-text table for a terminal: per query the p95 of oracle / fast / cached (ms),
-    the fast-vs-oracle speedup (ratio of means) and PASS/FAIL of its checks; then the
-    aggregate lines and the overall verdict."""
-    _check_schema(result)
-    headers = [
-        "query",
-        "rows",
-        "p95 oracle",
-        "p95 fast",
-        "p95 cached",
-        "p95 dflt",
-        "p95 tuned",
-        "speedup",
-        "result",
-    ]
-    rows = []
-    for name, q in (result.get("queries") or {}).items():
-        fast = (q.get("variants") or {}).get("fast") or {}
-        rows.append(
-            [
-                name,
-                _fmt(fast.get("rows")),
-                _fmt(_p95(q, "oracle")),
-                _fmt(_p95(q, "fast")),
-                _fmt(_p95(q, "cached")),
-                _fmt(_p95(q, "default_settings")),
-                _fmt(_p95(q, "tuned_settings")),
-                (_fmt(q.get("speedup")) + "x") if q.get("speedup") is not None else "-",
-                "ERROR" if q.get("error") else _query_verdict(result, name),
-            ]
-        )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-
-    def line(cells):
-        return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    out = [line(headers), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
-    agg = result.get("aggregate") or {}
-    mixed = result.get("mixed") or {}
-    sf = result.get("single_flight") or {}
-    lat = mixed.get("latency") or {}
-    tg = result.get("targets") or {}
-    out.append("")
-    out.append(
-        f"scale {result.get('scale')}  target fast p95 < {_fmt(tg.get('query_p95_ms'))} ms, "
-        f"cached p95 < {_fmt(tg.get('cached_p95_ms'))} ms"
-    )
-    out.append(
-        f"aggregate speedup fast vs oracle {_fmt(agg.get('speedup'))}x "
-        f"(geomean {_fmt(agg.get('speedup_geomean'))}x), "
-        f"cache {_fmt(agg.get('cache_speedup'))}x, tuned vs default {_fmt(agg.get('tuning_speedup'))}x"
-    )
-    out.append(
-        f"mixed: {mixed.get('requests', '-')} requests in {_fmt(mixed.get('elapsed_s'))} s "
-        f"({_fmt(mixed.get('throughput_rps'), 1)} req/s, {mixed.get('concurrency', '-')} clients), "
-        f"p50 {_fmt(lat.get('p50_ms'))} / p95 {_fmt(lat.get('p95_ms'))} / p99 {_fmt(lat.get('p99_ms'))} ms, "
-        f"hit rate {_fmt(mixed.get('hit_rate'), 4)}, redis p95 {_fmt(mixed.get('redis_p95_ms'), 3)} ms"
-    )
-    if sf.get("ran"):
-        out.append(
-            f"single-flight: {sf.get('callers')} concurrent misses -> {sf.get('computes')} DB compute(s)"
-        )
-    else:
-        out.append(f"single-flight: not run ({sf.get('note', '')})")
-    if result.get("replication"):
-        out.append(replica_line(result["replication"]))
-    failed = [c["name"] for c in result.get("checks", []) if c["enforced"] and c["passed"] is False]
-    out.append(
-        "overall: "
-        + ("PASS" if result.get("passed") else "FAIL")
-        + (f" (failed: {', '.join(failed)})" if failed else "")
-    )
-    return "\n".join(out)
-
-
-def replica_line(rep: dict) -> str:
-    """One line for replica mode: where the reads went, the write load, the lag."""
-    tgt, load, lag = rep.get("read_target") or {}, rep.get("write_load") or {}, rep.get("lag") or {}
-    b, sec = lag.get("bytes") or {}, lag.get("seconds") or {}
-    return (
-        f"replica: reads on {tgt.get('host')}:{tgt.get('port')}; write load "
-        f"{load.get('rate_target')} rows/s ({load.get('rows')} rows, {_fmt(load.get('rows_per_s'), 1)}/s); "
-        f"lag p95 {_fmt(b.get('p95'), 0)} bytes / {_fmt(sec.get('p95'), 3)} s, "
-        f"max {_fmt(b.get('max'), 0)} bytes / {_fmt(sec.get('max'), 3)} s "
-        f"({lag.get('samples')} samples, {lag.get('standbys')} standby(s))"
-    )
-
-
 # -- charts ----------------------------------------------------------------------------------
-def _plt():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=True)
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - reported by the module
-        raise ReportError(
-            "the Python library matplotlib is required for the HTML report but not installed"
-        ) from None
-    return plt
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    _plt().close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _plain_log(axis) -> None:
     """Log scale with plain tick labels (0.5, 1, 2, 10) instead of 2x10^0."""
     from matplotlib.ticker import FuncFormatter
@@ -199,7 +59,7 @@ def chart_distributions(result: dict) -> str | None:
     queries = [(n, q) for n, q in (result.get("queries") or {}).items() if q.get("variants")]
     if not queries:
         return None
-    plt = _plt()
+    plt = pyplot()
     cols = 4
     rows = math.ceil(len(queries) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
@@ -226,7 +86,7 @@ def chart_distributions(result: dict) -> str | None:
         ax.axis("off")
     fig.suptitle("Latency distribution per query and variant (ms, log scale)")
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def chart_bars(
@@ -237,7 +97,7 @@ def chart_bars(
     present = [v for v in variants if any(v in q["variants"] for _, q in queries)]
     if not queries or not present:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.28 * len(queries) * len(present) + 1.5))
     height = 0.8 / len(present)
     for i, v in enumerate(present):
@@ -268,14 +128,14 @@ def chart_bars(
     ax.grid(True, axis="x", which="both", alpha=0.3)
     ax.set_title(title)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def chart_mixed(result: dict) -> str | None:
     mixed = result.get("mixed") or {}
     if not mixed.get("requests"):
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
     stats = mixed.get("cache_stats") or {}
     if stats:
@@ -299,7 +159,7 @@ def chart_mixed(result: dict) -> str | None:
         f"{mixed.get('concurrency')} clients"
     )
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def chart_lag(result: dict) -> str | None:
@@ -307,7 +167,7 @@ def chart_lag(result: dict) -> str | None:
     series = (result.get("replication") or {}).get("series") or []
     if not series:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
     ts = [p[0] for p in series]
     ax1.plot(ts, [p[1] if p[1] is not None else math.nan for p in series], color="#1f77b4", linewidth=1)
@@ -323,7 +183,7 @@ def chart_lag(result: dict) -> str | None:
         f"Replication lag during the run (write load {load.get('rate_target')} rows/s on the primary)"
     )
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -349,7 +209,7 @@ def _img(uri: str | None, alt: str) -> str:
 def _ppp(entry) -> str:
     if not entry:
         return "-"
-    return " / ".join(_fmt(entry.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
+    return " / ".join(fmt(entry.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
 
 
 def _verdict(passed) -> str:
@@ -358,7 +218,7 @@ def _verdict(passed) -> str:
 
 def render_html(result: dict) -> str:
     """The whole report as one HTML string (no external references)."""
-    _check_schema(result)
+    check_schema(result)
     queries = result.get("queries") or {}
     checks = result.get("checks") or []
     server = result.get("server") or {}
@@ -613,4 +473,11 @@ def write_html(result: dict, path) -> str:
     return str(p)
 
 
-__all__ = ["ReportError", "render_html", "summary_table", "write_html"]
+def load_result(path) -> dict:
+    """A benchmark result from its JSON file; ReportError when unreadable or of another schema."""
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read the benchmark result {path}: {exc}") from None
+    check_schema(result)
+    return result
