@@ -1,7 +1,7 @@
 """Entity-relationship diagrams (Mermaid ``erDiagram`` in Markdown) from the live catalog.
 
-Plain Python (psycopg 3, no Ansible API); ``library/vedfin_erd.py`` and ``tools/erd.py`` are thin
-shells over it.
+Plain Python (psycopg 3, no Ansible API); ``tools/erd.py`` (``make erd``, ``make erd-check``, or
+``--dsn`` for a live server) is the thin shell over it.
 
 Reading (``read_catalog(conn, schemas=("public",))``)
     Ordinary and partitioned tables of the given schemas (partitions and tables owned by an
@@ -608,7 +608,7 @@ def sync_files(dest, files: dict[str, str], check_mode: bool = False) -> dict:
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise ErdError(f"dest {dest} exists and is not a directory")
-    changed, unchanged, diffs, befores = [], [], {}, {}
+    changed, unchanged, diffs = [], [], {}
     for name, text in sorted(files.items()):
         path = dest / name
         before = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -617,7 +617,6 @@ def sync_files(dest, files: dict[str, str], check_mode: bool = False) -> dict:
             continue
         changed.append(str(path))
         diffs[str(path)] = unified_diff(str(path), before, text)
-        befores[str(path)] = before
         if not check_mode:
             dest.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=dest)
@@ -639,7 +638,6 @@ def sync_files(dest, files: dict[str, str], check_mode: bool = False) -> dict:
         "files": changed,
         "unchanged": unchanged,
         "diffs": diffs,
-        "befores": befores,
         "stale": stale,
     }
 

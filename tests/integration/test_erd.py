@@ -1,19 +1,21 @@
-"""ERDs from the live catalog (module_utils/vedfin_erd.py, library/vedfin_erd.py, tools/erd.py)."""
+"""ERDs from the live catalog (module_utils/vedfin_erd.py, and tools/erd.py run in this process)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
+import erd  # tools/erd.py
 import psycopg
 import pytest
 from ansible.module_utils import vedfin_erd as ve
 from ansible.module_utils import vedfin_migrate
-from ansible.module_utils.vedfin_pg import params_from_conninfo
-from ansible_run import run_module
+from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TABLES = sorted(t for tables in ve.DEFAULT_DOMAINS.values() for t in tables)
+DOMAIN_FILES = [f"erd-{d}.md" for d in ("analytics", "gamification", "learning", "platform", "social")]
 
 
 @pytest.fixture
@@ -103,56 +105,116 @@ def test_committed_docs_equal_a_fresh_generation(schema_db, tmp_path):
     assert check["stale"] == []
 
 
-def module_args(info: dict, dest: Path, **extra) -> dict:
-    return {**params_from_conninfo(info), "dest": str(dest), **extra}
+def run_erd(capsys, info: dict, out: Path, *args: str) -> tuple[int, str, str]:
+    """tools/erd.py's main() in this process (so its lines count) -> exit code, stdout, stderr."""
+    capsys.readouterr()
+    rc = erd.main(["--dsn", make_conninfo(**info), "--out", str(out), *args])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
 
 
-def test_module_check_mode_then_write_then_idempotent(schema_db, tmp_path):
-    dest = tmp_path / "schema"
-    args = module_args(schema_db, dest)
-    check = run_module("vedfin_erd", args, check=True)
-    assert not check.get("failed"), check.get("msg")
-    assert check["changed"] is True and len(check["files"]) == 5 and not dest.exists()
-    assert check["unmapped_tables"] == []
+def test_cli_check_writes_nothing_then_write_then_idempotent(schema_db, tmp_path, capsys):
+    out = tmp_path / "schema"
+    expected = ve.generate(catalog_of(schema_db))["files"]
+    assert sorted(expected) == DOMAIN_FILES
 
-    real = run_module("vedfin_erd", args)
-    assert not real.get("failed"), real.get("msg")
-    assert real["changed"] is True
-    assert sorted(Path(f).name for f in real["files"]) == sorted(ve.generate(catalog_of(schema_db))["files"])
-    assert real["domains"] == ["analytics", "gamification", "learning", "platform", "social"]
+    rc, stdout, stderr = run_erd(capsys, schema_db, out, "--check")
+    assert rc == 1 and not out.exists()  # check mode writes nothing, not even --out
+    assert stdout.count("--- /dev/null\n") == 5  # every file would be new
+    assert "warning" not in stderr  # every table is mapped
+    assert all(str(out / name) in stderr for name in DOMAIN_FILES)
 
-    again = run_module("vedfin_erd", args)
-    assert again["changed"] is False and again["files"] == [] and len(again["unchanged"]) == 5
+    rc, stdout, stderr = run_erd(capsys, schema_db, out)
+    assert rc == 0 and stderr == ""
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == expected
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in out.iterdir())
+    assert stdout.splitlines() == [f"erd: wrote {out / name}" for name in DOMAIN_FILES] + [
+        f"erd: 5 written, 0 unchanged in {out}"
+    ]
 
+    rc, stdout, stderr = run_erd(capsys, schema_db, out)
+    assert (rc, stdout, stderr) == (0, f"erd: 0 written, 5 unchanged in {out}\n", "")
+    rc, stdout, stderr = run_erd(capsys, schema_db, out, "--check")
+    assert (rc, stdout, stderr) == (0, f"erd: 5 file(s) in {out} are up to date\n", "")
+
+
+def test_cli_check_detects_drift_and_unmapped_tables(schema_db, tmp_path, capsys):
+    out = tmp_path / "schema"
+    assert run_erd(capsys, schema_db, out)[0] == 0
+    learning = out / "erd-learning.md"
+    before = learning.read_text(encoding="utf-8")
     with psycopg.connect(**schema_db, autocommit=True) as conn:
         conn.execute('CREATE INDEX "Course_price_idx" ON "Course" ("price")')
         conn.execute('CREATE TABLE "Coupon" (id text PRIMARY KEY)')
-    drift = run_module("vedfin_erd", args, check=True)
-    assert drift["changed"] is True and drift["files"] == [str(dest / "erd-learning.md")]
-    assert drift["unmapped_tables"] == ["Coupon"]
-    assert any("Coupon" in w for w in drift.get("warnings", []))
-    assert "Course_price_idx" not in (dest / "erd-learning.md").read_text()
+
+    rc, stdout, stderr = run_erd(capsys, schema_db, out, "--check")
+    assert rc == 1
+    # only the learning file differs, with the new index in its diff
+    assert stdout.startswith(f"--- {learning} (committed)\n+++ {learning} (generated)\n")
+    assert stdout.count(" (generated)\n") == 1
+    assert "\n+| `Course_price_idx` | index | btree | `price` |  |  |  |\n" in stdout
+    assert f"erd: {learning} differ from the live catalog; regenerate with: make erd" in stderr
+    assert "erd: warning: tables not in any domain (not drawn except as referenced tables): Coupon;" in stderr
+    assert learning.read_text(encoding="utf-8") == before  # --check wrote nothing
+    assert ve.generate(catalog_of(schema_db))["unmapped_tables"] == ["Coupon"]
 
 
-def test_module_bad_input(schema_db, empty_db, tmp_path):
-    wrong = run_module("vedfin_erd", module_args(schema_db, tmp_path, login_password="Not-The-Pw"))
-    assert wrong["failed"] is True
-    assert f"cannot connect to PostgreSQL at 127.0.0.1:{schema_db['port']}" in wrong["msg"]
-    assert "Not-The-Pw" not in wrong["msg"]
+def test_cli_names_stale_files_and_filters_domains(schema_db, tmp_path, capsys):
+    out = tmp_path / "schema"
+    assert run_erd(capsys, schema_db, out)[0] == 0
+    stale = out / "erd-old.md"
+    stale.write_text("gone")
 
-    empty = run_module("vedfin_erd", module_args(empty_db, tmp_path))
-    assert empty["failed"] is True and "no tables found" in empty["msg"]
+    rc, stdout, stderr = run_erd(capsys, schema_db, out)
+    assert rc == 0 and stdout == f"erd: 0 written, 5 unchanged in {out}\n"
+    assert stderr == f"erd: warning: {stale} is not produced by any domain (stale): remove it\n"
+    assert stale.read_text() == "gone"  # named, left alone
+    rc, stdout, stderr = run_erd(capsys, schema_db, out, "--check")
+    assert rc == 1 and stdout == f"erd: {stale} is not produced by any domain (stale): remove it\n"
+    assert f"erd: {stale} differ from the live catalog" in stderr
+    sync = ve.sync_files(out, ve.generate(catalog_of(schema_db))["files"], check_mode=True)
+    assert sync["changed"] is False and sync["stale"] == [str(stale)] and len(sync["unchanged"]) == 5
 
-    unknown = run_module("vedfin_erd", module_args(schema_db, tmp_path, only=["learning", "billing"]))
-    assert unknown["failed"] is True
-    assert (
-        "unknown domain(s) billing; allowed: analytics, gamification, learning, platform, social"
-        in unknown["msg"]
+    # --domain (``only``): just those files; the other domains' files are not called stale
+    with psycopg.connect(**schema_db, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "Coupon" (id text PRIMARY KEY)')
+    rc, stdout, stderr = run_erd(capsys, schema_db, out, "--domain", "learning", "--check")
+    assert rc == 0 and stdout == f"erd: 1 file(s) in {out} are up to date\n"
+    assert "stale" not in stderr and "Coupon" in stderr  # unmapped tables still reported
+    part = tmp_path / "part"
+    rc, stdout, stderr = run_erd(capsys, schema_db, part, "--domain", "social", "--domain", "learning")
+    assert rc == 0 and sorted(p.name for p in part.iterdir()) == ["erd-learning.md", "erd-social.md"]
+    assert all((part / n).read_text() == (out / n).read_text() for n in ("erd-learning.md", "erd-social.md"))
+    only = ve.generate(catalog_of(schema_db), only=["learning"])
+    assert list(only["files"]) == ["erd-learning.md"] and only["unmapped_tables"] == ["Coupon"]
+
+
+def test_cli_errors_write_nothing(schema_db, empty_db, tmp_path, capsys):
+    """Bad input in process (test_erd_errors.py runs the script): exit 2, one clear line, no file."""
+    out = tmp_path / "out"
+    rc, stdout, stderr = run_erd(capsys, {**schema_db, "password": "Not-The-Pw"}, out)
+    assert rc == 2
+    assert f"erd: error: cannot connect to PostgreSQL at 127.0.0.1:{schema_db['port']}" in stderr
+    assert "Not-The-Pw" not in stdout + stderr
+
+    rc, _, stderr = run_erd(capsys, empty_db, out)
+    assert rc == 2 and "no tables found" in stderr
+
+    rc, _, stderr = run_erd(capsys, schema_db, out, "--domain", "learning", "--domain", "billing")
+    assert rc == 2
+    assert stderr == (
+        "erd: error: unknown domain(s) billing; "
+        "allowed: analytics, gamification, learning, platform, social\n"
     )
 
-    missing = run_module("vedfin_erd", module_args(schema_db, tmp_path, domains={"learning": ["Usr"]}))
-    assert (
-        missing["failed"] is True
-        and "domain learning names table(s) that do not exist: Usr" in missing["msg"]
-    )
-    assert list(tmp_path.iterdir()) == []
+    domains = tmp_path / "domains.json"
+    domains.write_text(json.dumps({"learning": ["Usr"]}))
+    rc, _, stderr = run_erd(capsys, schema_db, out, "--domains-file", str(domains))
+    assert rc == 2 and "domain learning names table(s) that do not exist: Usr" in stderr
+    assert not out.exists()
+
+    blocked = tmp_path / "file"  # --out is a file
+    blocked.write_text("x")
+    rc, _, stderr = run_erd(capsys, schema_db, blocked)
+    assert (rc, stderr) == (2, f"erd: error: dest {blocked} exists and is not a directory\n")
+    assert blocked.read_text() == "x"

@@ -152,38 +152,6 @@ def test_seed_environment_only():
     assert "names a production environment (live)" in refused["msg"]
 
 
-# -- vedfin_erd --------------------------------------------------------------------------------
-def test_erd_write_diff_and_errors(schema_db, tmp_path):
-    dest = tmp_path / "schema"
-    args = {**params_from_conninfo(schema_db), "dest": str(dest)}
-    check = call_module("vedfin_erd", args, check=True, diff=True)
-    assert check["changed"] is True and not dest.exists()
-    assert len(check["diff"]) == 5 and all(d["before"] == "" for d in check["diff"])
-    real = call_module("vedfin_erd", args)
-    assert real["changed"] is True and real["domains"] == [
-        "analytics",
-        "gamification",
-        "learning",
-        "platform",
-        "social",
-    ]
-    (dest / "erd-old.md").write_text("gone")
-    again = call_module("vedfin_erd", args)
-    assert again["changed"] is False and again["stale"] == [str(dest / "erd-old.md")]
-    assert any("stale" in w for w in again.get("warnings", []))
-    with psycopg.connect(**schema_db, autocommit=True) as conn:
-        conn.execute('CREATE TABLE "Coupon" (id text PRIMARY KEY)')
-    only = call_module("vedfin_erd", {**args, "only": ["learning"]})
-    assert only["unmapped_tables"] == ["Coupon"] and only["stale"] == []
-    assert any("Coupon" in w for w in only.get("warnings", []))
-    unknown = call_module("vedfin_erd", {**args, "only": ["billing"]})
-    assert unknown["failed"] and unknown["msg"].startswith("vedfin_erd: ")
-    # dest is a file: the file system error is reported, not raised
-    (tmp_path / "file").write_text("x")
-    blocked = call_module("vedfin_erd", {**args, "dest": str(tmp_path / "file")})
-    assert blocked["failed"] and "vedfin_erd" in blocked["msg"]
-
-
 # -- vedfin_bench ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bench_db(pg_server):
