@@ -1,8 +1,9 @@
 """What the controller-side HTML reports (bench and health) share: matplotlib on the Agg
 backend, figures as embedded PNG data URIs, and :class:`ReportError`.
 
-Only the report renderers import this (on the controller, where .venv has matplotlib); the
-modules that run on a database host never do.
+The renderers run on the controller, where .venv has matplotlib. The bench module's payload
+carries this file too (its summary raises ReportError), but matplotlib is imported only when a
+chart is drawn, so a database host never needs it.
 """
 
 from __future__ import annotations

@@ -154,34 +154,39 @@ def connect_libpq(
     """Open a psycopg 3 connection from libpq keywords (a dict) or a conninfo string.
 
     ``statement_timeout_ms`` is set for the session.  On failure raises ``error`` with
-    "cannot connect to PostgreSQL[ at <where>]: <reason>"; the password never appears in it.
+    "cannot connect to PostgreSQL at <where>: <reason>" (``where`` defaults to host:port db=name
+    of the target); the password never appears in it.
     """
     if not HAS_PSYCOPG:
         raise error("the Python library psycopg (version 3) is required but not installed")
+    at = f" at {where}" if where else ""
     if isinstance(target, dict):
-        conninfo, kwargs = "", dict(target)
+        kwargs = dict(target)
     else:
-        conninfo, kwargs = str(target), {}
+        # Parsed here so the password is known for redaction; the parser's own message may
+        # quote the string (password included), so it is not shown.
+        try:
+            kwargs = {
+                k: v for k, v in psycopg.conninfo.conninfo_to_dict(str(target)).items() if v is not None
+            }
+        except psycopg.Error:
+            raise error(
+                f"cannot connect to PostgreSQL{at}: not a valid libpq connection string "
+                "(key=value keywords or a postgresql:// URL)"
+            ) from None
+    if where is None:
+        at = " at {}:{} db={}".format(
+            kwargs.get("host") or "localhost", kwargs.get("port") or 5432, kwargs.get("dbname") or "?"
+        )
     kwargs.setdefault("application_name", application_name)
     try:
-        conn = psycopg.connect(conninfo, autocommit=autocommit, **kwargs)
+        conn = psycopg.connect(autocommit=autocommit, **kwargs)
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        secrets = [kwargs.get("password")]
-        if conninfo:
-            secrets.append(_conninfo_password(conninfo))
-        at = f" at {where}" if where else ""
-        raise error(f"cannot connect to PostgreSQL{at}: {redact(reason, *secrets)}") from None
+        raise error(f"cannot connect to PostgreSQL{at}: {redact(reason, kwargs.get('password'))}") from None
     if statement_timeout_ms:
         conn.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(statement_timeout_ms))])
     return conn
-
-
-def _conninfo_password(conninfo: str) -> str | None:
-    try:
-        return psycopg.conninfo.conninfo_to_dict(conninfo).get("password")
-    except psycopg.Error:
-        return None
 
 
 def connect(params: dict, autocommit: bool = False, application_name: str = "ved-db-ops"):

@@ -76,15 +76,28 @@ def describe(url: str | None = None, *, host=None, port=None, unix_socket=None, 
     return f"{where} as {username or 'default'}"
 
 
+def _url_password(url: str | None) -> str | None:
+    creds = (url or "").partition("://")[2].rpartition("@")[0]
+    return creds.partition(":")[2] or None
+
+
 def connect(url: str | None = None, *, error: type[Exception] = VedfinError, **options):
     """:func:`client`, then PING: raises ``error`` "cannot connect to Redis at <where>: <reason>"
-    (the password redacted) when the server does not answer or refuses the login."""
+    (passwords redacted, the URL's too) when the URL is malformed, the server does not answer
+    or it refuses the login."""
     redis = _redis(error)
-    conn = client(url, error=error, **options)
+    secrets = (options.get("password"), _url_password(url))
+    conn = None
     try:
+        conn = client(url, error=error, **options)
         conn.ping()
+    except ValueError:
+        # redis-py's URL parser quotes pieces of the URL, password fragments included.
+        reason = "not a valid redis:// URL (percent-encode / : @ # ? % in the password)"
+        raise error(f"cannot connect to Redis at {describe(url, **options)}: {reason}") from None
     except redis.RedisError as exc:
-        conn.close()
-        reason = redact(" ".join(str(exc).split()) or type(exc).__name__, options.get("password"))
+        if conn is not None:
+            conn.close()
+        reason = redact(" ".join(str(exc).split()) or type(exc).__name__, *secrets)
         raise error(f"cannot connect to Redis at {describe(url, **options)}: {reason}") from None
     return conn

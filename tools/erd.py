@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import module_utils_path
-from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:  # tests/servers.py, for --throwaway
@@ -28,7 +27,7 @@ if str(ROOT / "tests") not in sys.path:  # tests/servers.py, for --throwaway
 module_utils_path.register()
 
 from ansible.module_utils import vedfin_erd, vedfin_migrate  # noqa: E402
-from ansible.module_utils.vedfin_pg import VedfinError, connect, params_from_conninfo  # noqa: E402
+from ansible.module_utils.vedfin_pg import VedfinError, connect_libpq  # noqa: E402
 
 THROWAWAY_DB = "vedfin_erd"
 
@@ -40,8 +39,10 @@ def load_reference_schema(conn) -> dict:
     return vedfin_migrate.apply(conn, ROOT / "sql" / "migrations")
 
 
-def generate_from_params(params: dict, schemas, domains, only) -> dict:
-    conn = connect(params, autocommit=True, application_name="ved-db-ops tools/erd.py")
+def generate_from_target(target, schemas, domains, only) -> dict:
+    """ERDs from the catalog of ``target`` (libpq keywords, or a --dsn string: every keyword it
+    holds, TLS ones included, is used as given)."""
+    conn = connect_libpq(target, autocommit=True, application_name="ved-db-ops tools/erd.py")
     try:
         catalog = vedfin_erd.read_catalog(conn, schemas)
     finally:
@@ -54,13 +55,12 @@ def generate_throwaway(schemas, domains, only) -> dict:
 
     server = start_postgres()
     try:
-        admin = params_from_conninfo(server.conninfo())
-        with connect(admin, autocommit=True) as conn:
+        with connect_libpq(server.conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{THROWAWAY_DB}"')
-        params = params_from_conninfo(server.conninfo(THROWAWAY_DB))
-        with connect(params, autocommit=True) as conn:
+        target = server.conninfo(THROWAWAY_DB)
+        with connect_libpq(target, autocommit=True) as conn:
             load_reference_schema(conn)
-        return generate_from_params(params, schemas, domains, only)
+        return generate_from_target(target, schemas, domains, only)
     finally:
         destroy_postgres(server)
 
@@ -101,9 +101,7 @@ def main(argv=None) -> int:
         if args.throwaway:
             result = generate_throwaway(schemas, domains, args.only)
         else:
-            result = generate_from_params(
-                params_from_conninfo(conninfo_to_dict(args.dsn)), schemas, domains, args.only
-            )
+            result = generate_from_target(args.dsn, schemas, domains, args.only)
         sync = vedfin_erd.sync_files(args.out, result["files"], check_mode=args.check)
     except (VedfinError, OSError, ValueError) as exc:
         print(f"erd: error: {exc}", file=sys.stderr)

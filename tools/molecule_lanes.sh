@@ -16,7 +16,8 @@ run_one() {
   "$root/tools/stage.sh" "molecule $role/$scen" "$root/tools/molecule_scenario.sh" "$role" "$scen" >"$console" 2>&1
   local rc=$?
   cat "$console"
-  return "$rc"
+  # 0 or 1 only: xargs stops launching the remaining scenarios when a command exits 255.
+  return $(( rc == 0 ? 0 : 1 ))
 }
 export -f run_one
 

@@ -19,7 +19,7 @@
 --   ops.rebuild_progress          0006, 0008, 0011: user_course_progress, user_progress,
 --                                 course_progress
 --   ops.rebuild_level_progress    0009: level_progress, level_stats, course_progress_sum
---   ops.rebuild_user_score        0009: user_score (reads ops.user_progress,
+--   ops.rebuild_user_score        0008 (replaced in 0009): user_score (reads ops.user_progress,
 --                                 ops.user_course_progress and ops.user_activity)
 -- Each rebuild TRUNCATEs what it writes: the caller takes those locks, so app writes to
 -- "BehaviorLog", "UserProgress" and "User" wait until its transaction ends.

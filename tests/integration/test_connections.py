@@ -75,3 +75,16 @@ def test_redis_refused_login_names_the_user_not_the_password(redis_user):
         vedfin_redis.connect(url)
     assert "wrong-password" not in str(info.value)
     assert "conn_test:***@" in str(info.value)
+
+
+def test_malformed_targets_never_quote_the_password():
+    with pytest.raises(OwnError) as info:
+        vedfin_pg.connect_libpq("host=127.0.0.1 password=s3cr et", where="x", error=OwnError)
+    assert str(info.value) == (
+        "cannot connect to PostgreSQL at x: not a valid libpq connection string"
+        " (key=value keywords or a postgresql:// URL)"
+    )
+    with pytest.raises(OwnError) as info:
+        vedfin_redis.connect("redis://app:ab/cd@127.0.0.1:6379/0", error=OwnError)
+    assert "not a valid redis:// URL" in str(info.value)
+    assert "ab/cd" not in str(info.value) and "'ab'" not in str(info.value)

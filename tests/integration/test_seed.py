@@ -677,3 +677,12 @@ def test_playbook_under_site_skips_the_seed_of_a_refused_environment(environment
         assert (
             "the seed is skipped" in note["msg"] and "'staging': it is not marked disposable" in note["msg"]
         )
+
+
+def test_playbook_refuses_the_retired_environment_list():
+    """seed_disposable_environments used to widen the list in the playbook; silently ignoring
+    it would change what may be seeded, so it is refused, naming what to use instead."""
+    run = _run_seed_guard({"vedfin_environment": "qa", "seed_disposable_environments": ["qa"]})
+    failed = [r for r in run.task_results() if r.get("failed")]
+    assert run.rc != 0 and "seed_disposable_environments is no longer read" in failed[0]["msg"]
+    assert "seed_disposable: true" in failed[0]["msg"]
