@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+from pathlib import Path
 
 from ansible.module_utils.vedfin_pg import VedfinError
 
@@ -38,3 +40,11 @@ def png(fig) -> str:
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     pyplot().close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def read_result(path, what: str, error: type[Exception] = ReportError) -> dict:
+    """A result JSON file as a dict; ``error`` "cannot read the <what> result <path>: ..."."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"cannot read the {what} result {path}: {exc}") from None

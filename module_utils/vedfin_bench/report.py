@@ -12,12 +12,11 @@ are ``vedfin_charts``.
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 
 from ansible.module_utils.vedfin_bench.summary import check_schema, fmt, replica_line
-from ansible.module_utils.vedfin_charts import ReportError, png, pyplot
+from ansible.module_utils.vedfin_charts import png, pyplot, read_result
 
 VARIANT_LABELS = {
     "oracle": "oracle",
@@ -475,9 +474,6 @@ def write_html(result: dict, path) -> str:
 
 def load_result(path) -> dict:
     """A benchmark result from its JSON file; ReportError when unreadable or of another schema."""
-    try:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"cannot read the benchmark result {path}: {exc}") from None
+    result = read_result(path, "benchmark")
     check_schema(result)
     return result

@@ -15,7 +15,7 @@ import html
 import json
 from pathlib import Path
 
-from ansible.module_utils.vedfin_charts import png, pyplot
+from ansible.module_utils.vedfin_charts import png, pyplot, read_result
 from ansible.module_utils.vedfin_health.registry import SCHEMA_VERSION, HealthError
 from ansible.module_utils.vedfin_health.status import STATUSES
 
@@ -73,10 +73,7 @@ def _check_schema(result) -> None:
 
 
 def load_result(path) -> dict:
-    try:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HealthError(f"cannot read the health result {path}: {exc}") from None
+    result = read_result(path, "health", HealthError)
     _check_schema(result)
     return result
 
