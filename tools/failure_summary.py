@@ -4,8 +4,8 @@
 CI keeps only the tail of the output, where molecule says a scenario failed but not which
 task. This reads the whole log and, for each stage that failed (tools/stage.sh's
 "==> NAME: FAILED" line), prints its failing Ansible tasks (name, msg/stdout/stderr) and
-pytest's FAILED/ERROR lines. Errors Ansible ignored ("...ignoring") and stages that passed
-are left out. Usage: failure_summary.py LOG [MAX_LINES]
+pytest's FAILED/ERROR lines with the "E" lines that say why. Errors Ansible ignored
+("...ignoring") and stages that passed are left out. Usage: failure_summary.py LOG [MAX_LINES]
 """
 
 import re
@@ -18,6 +18,7 @@ ANSIBLE_FAIL = re.compile(r"^(fatal|failed): \[[^\]]*\]")
 KEY = re.compile(r"^\s+[A-Za-z_]+:( |$)")
 DETAIL = re.compile(r"^\s+(msg|stdout|stderr|attempts|evaluated_to|assertion): ?(.*)")
 PYTEST_FAIL = re.compile(r"^(FAILED|ERROR) \S+\.py")  # pytest's short summary
+PYTEST_WHY = re.compile(r"^E {2,}\S")  # pytest's explanation of a failed assert/exception
 # pytest -v (molecule's testinfra verifier): "path.py::test[...] FAILED [ 94%]", which
 # molecule's frame may wrap onto a second line.
 PYTEST_VERBOSE_FAIL = re.compile(r"\b(FAILED|ERROR) \[\s*\d+%\]$")
@@ -59,7 +60,7 @@ def summarise(lines):
             # The result follows "=>" on the same line (JSON) or below it (YAML callback).
             rest = line[m.end() :].split("=>", 1)[-1].strip()
             fail, in_detail = [f"task [{task}] {m.group(0)} {rest}".rstrip()], False
-        elif PYTEST_FAIL.match(line):
+        elif PYTEST_WHY.match(line) or PYTEST_FAIL.match(line):
             stage.append(line[:WIDTH])
         elif PYTEST_VERBOSE_FAIL.search(line):
             test = line.strip() if ".py::" in line else prev.strip() + line.strip()

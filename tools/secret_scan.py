@@ -4,7 +4,7 @@
 The secrets are the values the scenario itself sets (any YAML key naming a password,
 passphrase, secret, token or key, in the scenario's files), plus anything shaped like a JWT
 (NocoDB's xc-auth tokens are made at run time, so no file names them). Every hit is printed
-masked; exit 1 when there is one. Usage: secret_scan.py LOG SCENARIO_DIR [SCENARIO_DIR ...]
+masked; exit 1 when there is one. Usage: secret_scan.py LOG SCENARIO_DIR|YAML_FILE [...]
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import yaml
 SECRET_KEY = re.compile(r"(password|passphrase|passwd|secret|token|cipher_pass|encrypt_key|api_key)$", re.I)
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 MIN_LENGTH = 8  # shorter values would match ordinary words
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# A line break with molecule's frame ("  │ ") and indentation: where a long line was wrapped.
+WRAP = re.compile(r"\n[ \t]*(?:\u2502[ \t]*)?")
 
 
 def secret_values(node, key: str = "") -> set[str]:
@@ -35,8 +38,10 @@ def secret_values(node, key: str = "") -> set[str]:
 
 
 def scenario_secrets(scenario_dir: Path) -> set[str]:
+    """Secret values in a scenario's YAML files (or in one YAML file)."""
     found: set[str] = set()
-    for path in sorted(scenario_dir.rglob("*.yml")):
+    files = [scenario_dir] if scenario_dir.is_file() else sorted(scenario_dir.rglob("*.yml"))
+    for path in files:
         try:
             docs = list(yaml.safe_load_all(path.read_text()))
         except yaml.YAMLError:
@@ -53,12 +58,18 @@ def mask(value: str) -> str:
 def scan(log_text: str, secrets: set[str]) -> list[str]:
     """One line per leak: which secret (masked) or JWT, and the first log line it is on."""
     lines = log_text.splitlines()
+    unwrapped = None  # built only when a secret is not on any one line
     hits = []
     for secret in sorted(secrets):
         for number, line in enumerate(lines, 1):
             if secret in line:
                 hits.append(f"line {number}: secret {mask(secret)}")
                 break
+        else:
+            if unwrapped is None:
+                unwrapped = WRAP.sub("", ANSI.sub("", log_text))
+            if secret in unwrapped:
+                hits.append(f"secret {mask(secret)}, split over a wrapped line")
     for number, line in enumerate(lines, 1):
         match = JWT.search(line)
         if match:

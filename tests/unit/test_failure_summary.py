@@ -80,3 +80,20 @@ def test_cli_limits_lines_and_says_when_nothing_was_found(tmp_path):
     log.write_text("==> lint: ok in 5s\n", encoding="utf-8")
     out = subprocess.run([sys.executable, SCRIPT, log], capture_output=True, text=True, check=True)
     assert "(no failing task or test found in the log)" in out.stdout
+
+
+def test_pytest_explanation_lines_are_kept_with_the_failed_test():
+    log = (
+        "  \u2502     def test_backup_killed(host):\n"
+        "  \u2502 >       assert frozen.rc == 0 and state == 'activating', (frozen.rc, state)\n"
+        "  \u2502 E       AssertionError: (1, 'inactive')\n"
+        "  \u2502 E       assert (1 == 0)\n"
+        "  \u2502 tests/test_roundtrip.py::test_backup_killed[ansible://h] FAILED [100%]\n"
+        "==> molecule pgbackrest/default: FAILED (rc=1) in 680s\n"
+    )
+    assert fs.summarise(log.splitlines(keepends=True)) == [
+        "E       AssertionError: (1, 'inactive')",
+        "E       assert (1 == 0)",
+        "tests/test_roundtrip.py::test_backup_killed[ansible://h] FAILED [100%]",
+        "==> molecule pgbackrest/default: FAILED (rc=1) in 680s",
+    ]

@@ -36,6 +36,13 @@ def test_scan_finds_and_masks(tmp_path):
     assert "molecule-app-password" not in hits[0]
 
 
+def test_scan_finds_a_secret_split_by_molecules_line_wrap():
+    log = "  \x1b[2m\u2502\x1b[0m <h> EXEC PGPASSWORD=molecule-app-\n  \x1b[2m\u2502\x1b[0m   password psql\n"
+    assert secret_scan.scan(log, {"molecule-app-password"}) == [
+        "secret mol…(21 chars), split over a wrapped line"
+    ]
+
+
 def test_scan_finds_jwt():
     token = "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFkbWluIn0.c2lnbmF0dXJlLXBhcnQ"
     assert secret_scan.scan(f"xc-auth: {token}\n", set()) == ["line 1: a JWT eyJ…(64 chars)"]

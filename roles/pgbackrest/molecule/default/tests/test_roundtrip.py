@@ -93,6 +93,13 @@ def record_timing(what: str, backup: dict | None = None, rep: dict | None = None
             f.write(json.dumps(line) + "\n")
 
 
+def diagnose(host, unit: str) -> str:
+    """The unit's state and the journal's tail, for an assertion message."""
+    return host.run(
+        "systemctl show %s -p Result,ActiveState,SubState; journalctl -n 40 --no-pager -o cat", unit
+    ).stdout
+
+
 def last_success(host) -> dict:
     return json.loads(host.file("/var/lib/pgbackrest/status/last-success.json").content_string)
 
@@ -266,26 +273,27 @@ def test_backup_killed_mid_run_then_next_backup_and_verify_pass(host):
         "ALTER TABLE bk_big ADD PRIMARY KEY (id)",
     )
     host.run("rm -f /var/lib/pgbackrest/status/last-failure.json")
-    assert host.run("systemctl start --no-block ved-pgbackrest-backup@full.service").rc == 0
-    # Kill once pgbackrest is copying files.
-    for _ in range(100):
-        if host.run("pgrep -u postgres -f 'pgbackrest.*backup'").rc == 0:
-            break
-        time.sleep(0.1)
-    time.sleep(1.0)
-    assert host.run("systemctl is-active ved-pgbackrest-backup@full.service").stdout.strip() == "activating"
-    host.run("systemctl kill -s SIGKILL ved-pgbackrest-backup@full.service")
+    # Freeze the backup (SIGSTOP) as soon as it has written its first data file into the repo,
+    # so the kill lands mid-copy however fast or loaded the machine is; then SIGKILL it.
+    unit = "ved-pgbackrest-backup@full.service"
+    frozen = host.run(
+        "touch /root/ved-kill.marker && systemctl start --no-block %s && for i in $(seq 1200); do"
+        " if find /var/lib/pgbackrest/backup/main -path '*/pg_data/*' -type f"
+        " -newer /root/ved-kill.marker -print -quit | grep -q .;"
+        " then systemctl kill -s SIGSTOP %s; exit 0; fi; sleep 0.1; done; exit 1",
+        unit,
+        unit,
+    )
+    state = host.run("systemctl is-active %s", unit).stdout.strip()
+    assert frozen.rc == 0 and state == "activating", (frozen.rc, state, diagnose(host, unit))
+    host.run("systemctl kill -s SIGKILL %s", unit)
     # The unit fails (and OnFailure writes the record) only once every killed process is gone;
     # one stuck in disk I/O on a loaded machine kept it "deactivating" for over 30 s once.
     waited = host.run(
         "for i in $(seq 600); do test -f /var/lib/pgbackrest/status/last-failure.json && exit 0;"
         " sleep 0.2; done; exit 1"
     )
-    diagnosis = host.run(
-        "systemctl show ved-pgbackrest-backup@full.service -p Result,ActiveState;"
-        " journalctl -n 40 --no-pager -o cat"
-    ).stdout
-    assert waited.rc == 0, diagnosis
+    assert waited.rc == 0, diagnose(host, unit)
     failure = json.loads(host.file("/var/lib/pgbackrest/status/last-failure.json").content_string)
     assert failure["unit"] == "ved-pgbackrest-backup@full.service"
     assert failure["result"] == "signal"
