@@ -32,7 +32,7 @@ Public API
     ``run_module(name, args, check=False, *, diff=False, extra_vars=None, env=None,
     timeout=300, python=None) -> dict``
     ``run_playbook(playbook, *, check=False, diff=False, extra_vars=None, env=None,
-    timeout=300) -> PlaybookRun`` with ``.rc``, ``.data`` (parsed JSON), ``.stdout``,
+    timeout=300, inventory=None, args=()) -> PlaybookRun`` with ``.rc``, ``.data`` (parsed JSON), ``.stdout``,
     ``.stderr``, ``.task_results(host='localhost') -> list[dict]``
     ``AnsibleRunError``
 """
@@ -149,10 +149,14 @@ def run_playbook(
     extra_vars: dict | None = None,
     env: dict | None = None,
     timeout: float = 300,
+    inventory: dict | None = None,
+    args: tuple[str, ...] = (),
 ) -> PlaybookRun:
     """Run ``ansible-playbook`` on a list of plays, YAML text or a playbook path.
 
-    The inventory is the inline ``localhost,``; plays should use ``connection: local``.
+    The inventory is the inline ``localhost,`` (plays should use ``connection: local``) unless
+    ``inventory`` gives one (a YAML inventory as a dict, written as is: its strings may be
+    templates). ``args`` are more command-line arguments (``--tags``, ``--forks`` ...).
     ``extra_vars`` are passed as an ``@file`` (JSON).  Returns the parsed json-callback output
     whatever the exit code; raises AnsibleRunError if there is no parsable JSON.
     """
@@ -168,7 +172,11 @@ def run_playbook(
                 else yaml.dump(playbook, Dumper=_Dumper, sort_keys=False)
             )
             pb_path.write_text(text)
-        cmd = [_ansible_bin("ansible-playbook"), "-i", "localhost,", str(pb_path)]
+        hosts = "localhost,"
+        if inventory is not None:
+            hosts = str(tmp / "inventory.yml")
+            Path(hosts).write_text(yaml.safe_dump(inventory, sort_keys=False))
+        cmd = [_ansible_bin("ansible-playbook"), "-i", hosts, str(pb_path), *args]
         if check:
             cmd.append("--check")
         if diff:

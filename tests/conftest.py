@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 
+# tests/, tools/ and the plugin dirs are on sys.path by pyproject.toml's pytest `pythonpath`.
+import module_utils_path
 import psycopg
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-# filter_plugins, test_plugins and tools are plain Python files, and tests/ holds the helpers
-# (servers, app_db, ansible_run): import them by their file names in tests.
-for sub in ("filter_plugins", "test_plugins", "tools", "tests"):
-    path = str(ROOT / sub)
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-import module_utils_path  # noqa: E402
-from servers import (  # noqa: E402
+from servers import (
     destroy_postgres,
     destroy_redis,
     destroy_replica,
@@ -27,6 +18,7 @@ from servers import (  # noqa: E402
     start_replica,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 # module_utils/ by the modules' own import name, ``ansible.module_utils.vedfin_x``
 # (tools/module_utils_path.py, shared with the tools/ scripts).
 module_utils_path.register()

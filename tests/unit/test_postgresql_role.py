@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import bad_vars_cases
 import pg_tune
 import pytest
 import yaml
@@ -56,13 +57,6 @@ def test_every_tuned_name_passes_the_name_check(known, workload, storage):
         assert set(pg_tune.compute(profile)) <= known
 
 
-def test_bad_vars_scenario_has_at_least_ten_cases():
-    plays = load("molecule/bad_vars/converge.yml")
-    cases = plays[0]["vars"]["__cases"]
-    assert len(cases) >= 10
-    assert all(case["expect"] for case in cases)
-
-
 def test_replication_is_off_by_default_and_its_settings_are_role_owned(role_vars):
     """Single-host behaviour stays unchanged; the standby settings come from role variables only."""
     defaults = load("defaults/main.yml")
@@ -72,9 +66,8 @@ def test_replication_is_off_by_default_and_its_settings_are_role_owned(role_vars
         assert role_vars["__postgresql_role_owned"][name] == f"postgresql_{name}"
 
 
-def test_bad_vars_scenario_covers_replication():
-    plays = load("molecule/bad_vars/converge.yml")
-    names = [case["name"] for case in plays[0]["vars"]["__cases"]]
+def test_bad_vars_table_covers_replication():
+    names = [case.name for case in bad_vars_cases.load("postgresql")[1]]
     assert sum("replication" in name or "standby" in name for name in names) >= 3
 
 
@@ -154,9 +147,8 @@ def test_world_open_is_opt_in_and_limits_are_bounded():
     assert 0 < limits < defaults["postgresql_max_connections"]
 
 
-def test_bad_vars_scenario_covers_issue_17():
-    plays = load("molecule/bad_vars/converge.yml")
-    expects = " ".join(case["expect"] for case in plays[0]["vars"]["__cases"])
+def test_bad_vars_table_covers_issue_17():
+    expects = " ".join(e for case in bad_vars_cases.load("postgresql")[1] for e in case.expect)
     for text in (
         "listens on every interface",
         "['0.0.0.0/0']",
