@@ -322,6 +322,7 @@ from ansible.module_utils.vedfin_pg import (
     pg_connection_argument_spec,
     redact,
 )
+from ansible.module_utils.vedfin_seed.params import PRESETS  # the scale labels
 
 
 def _has(lib: str) -> bool:
@@ -370,7 +371,7 @@ def main():
         concurrency=dict(type="int", default=8),
         duration=dict(type="float", default=10.0),
         max_requests=dict(type="int", default=100000),
-        scale=dict(type="str", default="demo", choices=["demo", "staging", "large"]),
+        scale=dict(type="str", default="demo", choices=list(PRESETS)),
         tz=dict(type="str", default="UTC"),
         read_dsn=dict(type="str", no_log=True),
         write_load_rate=dict(type="int", default=1000),

@@ -275,12 +275,13 @@ from ansible.module_utils.vedfin_pg import (
     pg_connection_argument_spec,
 )
 from ansible.module_utils.vedfin_seed import DEFAULT_CHUNK_ROWS, HAS_NUMPY, SeedError, check_environment, seed
+from ansible.module_utils.vedfin_seed.params import PRESETS
 
 
 def main():
     argument_spec = pg_connection_argument_spec()
     argument_spec.update(
-        preset=dict(type="str", default="demo", choices=["demo", "staging", "large", "custom"]),
+        preset=dict(type="str", default="demo", choices=[*PRESETS, "custom"]),
         seed=dict(type="int", default=1),
         users=dict(type="int"),
         courses=dict(type="int"),

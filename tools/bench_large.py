@@ -52,6 +52,7 @@ module_utils_path.register()
 
 from ansible.module_utils import vedfin_analytics as va  # noqa: E402
 from ansible.module_utils import vedfin_bench  # noqa: E402
+from ansible.module_utils.vedfin_seed.params import PRESETS  # noqa: E402
 
 # The VPS profile of the postgresql role (4 GB class, 2 CPUs, SSD, web workload).
 HOST_PROFILE = {
@@ -215,7 +216,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dsn", help="libpq DSN of a seeded database (superuser for --only writes/all)")
     ap.add_argument("--start-server", action="store_true", help="throwaway PG 15 with pg_tune settings")
-    ap.add_argument("--preset", default="large", choices=("demo", "staging", "large"))
+    ap.add_argument("--preset", default="large", choices=tuple(PRESETS))
     ap.add_argument("--keep", action="store_true", help="leave the --start-server server running")
     ap.add_argument("--only", choices=("queries", "writes", "all"), default="all")
     ap.add_argument("--queries", help="comma-separated query names (default: all 13)")

@@ -25,29 +25,9 @@ QUERY_SETTINGS = (
     "max_parallel_workers_per_gather",
     "max_parallel_workers",
 )
-# What the report shows from SHOW (plus every tuned key passed in).
-SHOW_SETTINGS = (
-    "max_connections",
-    "shared_buffers",
-    "effective_cache_size",
-    "maintenance_work_mem",
-    "checkpoint_completion_target",
-    "wal_buffers",
-    "default_statistics_target",
-    "random_page_cost",
-    "effective_io_concurrency",
-    "work_mem",
-    "huge_pages",
-    "jit",
-    "wal_compression",
-    "min_wal_size",
-    "max_wal_size",
-    "max_worker_processes",
-    "max_parallel_workers_per_gather",
-    "max_parallel_workers",
-    "max_parallel_maintenance_workers",
-    "shared_preload_libraries",
-)
+# What the report shows from SHOW besides the tuned settings, which the caller passes in
+# (pg_tune's output for the host: the one list of tuned settings).
+SHOW_SETTINGS = ("max_connections", "shared_preload_libraries")
 
 
 def _settings_rows(conn, names) -> dict:
