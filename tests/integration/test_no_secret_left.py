@@ -92,7 +92,7 @@ def bench_vars(pg_server, db: dict, app_redis, tmp_path: Path, **more) -> dict:
         "bench_pg_password": pg_server.password,
         "bench_redis_host": server.host,
         "bench_redis_port": server.port,
-        "ved_ops_dir": str(tmp_path / "ops"),
+        "ops_runtime_dir": str(tmp_path / "ops"),
         "bench_controller_dir": str(tmp_path / "controller") + "/",
         "bench_iterations": 2,
         "bench_warmup": 1,
@@ -155,7 +155,7 @@ def test_failed_bench_as_postgres_leaves_no_password_on_the_host(pg_server, benc
         ansible_python_interpreter="/usr/bin/python3",
         ansible_become_method="ansible.builtin.su",
         # Keep the play's other tasks off postgres-unreadable paths of the test run.
-        ved_ops_dir=str(tmp_path / "ops"),
+        ops_runtime_dir=str(tmp_path / "ops"),
     )
     remote_tmp = tmp_path / "remote"
     run = run_playbook(
