@@ -117,8 +117,9 @@ options:
   environment_only:
     description:
       - Only decide whether O(environment) may be seeded (with O(disposable) and
-        O(allow_production)) and return RV(environment_allowed); connect to nothing, write
-        nothing, need neither psycopg nor numpy. A refused environment fails as in a real run.
+        O(allow_production)) and return RV(environment_allowed), and check the seed's parameters
+        (O(preset) and the counts); connect to nothing, write nothing, need neither psycopg nor
+        numpy. A refused environment or a bad parameter fails as in a real run.
     type: bool
     default: false
 attributes:
@@ -275,7 +276,7 @@ from ansible.module_utils.vedfin_pg import (
     pg_connection_argument_spec,
 )
 from ansible.module_utils.vedfin_seed import DEFAULT_CHUNK_ROWS, HAS_NUMPY, SeedError, check_environment, seed
-from ansible.module_utils.vedfin_seed.params import PRESETS
+from ansible.module_utils.vedfin_seed.params import PRESETS, normalize_params
 
 
 def main():
@@ -304,6 +305,12 @@ def main():
     except SeedError as exc:
         module.fail_json(msg=f"vedfin_seed: {exc}", environment_allowed=False)
     if p["environment_only"]:
+        # The seed's own parameters too (a custom preset needs its counts), still before any change.
+        try:
+            counts = (p["users"], p["courses"], p["behavior_logs"], p["days"])
+            normalize_params(p["preset"], p["seed"], *counts, p["anchor_date"])
+        except SeedError as exc:
+            module.fail_json(msg=f"vedfin_seed: {exc}")  # no environment_allowed: the play stops
         module.exit_json(changed=False, environment_allowed=True)
     if not HAS_PSYCOPG:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=PSYCOPG_IMPORT_ERROR)

@@ -25,9 +25,16 @@ QUERY_SETTINGS = (
     "max_parallel_workers_per_gather",
     "max_parallel_workers",
 )
-# What the report shows from SHOW besides the tuned settings, which the caller passes in
-# (pg_tune's output for the host: the one list of tuned settings).
-SHOW_SETTINGS = ("max_connections", "shared_preload_libraries")
+# What the report always shows from SHOW: the query settings above, memory and preload; the
+# tuned settings the caller passes in (pg_tune's output for the host, the one list of tuned
+# settings) are added to it.
+SHOW_SETTINGS = (
+    "max_connections",
+    "shared_buffers",
+    "maintenance_work_mem",
+    *QUERY_SETTINGS,
+    "shared_preload_libraries",
+)
 
 
 def _settings_rows(conn, names) -> dict:

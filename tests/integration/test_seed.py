@@ -688,11 +688,15 @@ def test_playbook_refuses_the_retired_environment_list():
     assert "seed_disposable: true" in failed[0]["msg"]
 
 
-def test_playbook_refuses_an_unknown_scale_in_the_guard():
-    """The guard's module call checks the preset against the seeder's presets (the one scale
-    list), before anything is installed or copied."""
-    run = _run_seed_guard({"vedfin_environment": "local", "scale": "huge"})
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [("huge", "demo, staging, large, custom"), ("custom", "preset 'custom' needs an explicit users")],
+)
+def test_playbook_refuses_a_bad_scale_in_the_guard(scale, expected):
+    """The guard's module call checks the seed's parameters (the preset against the seeder's
+    presets, the one scale list), before anything is installed or copied."""
+    run = _run_seed_guard({"vedfin_environment": "local", "scale": scale})
     failed = [r for r in run.task_results() if r.get("failed")]
     assert run.rc != 0 and len(failed) == 1, run.stdout[-2000:]
-    assert "preset" in failed[0]["msg"] and "demo, staging, large, custom" in failed[0]["msg"]
+    assert "preset" in failed[0]["msg"] and expected in failed[0]["msg"], failed[0]["msg"]
     assert failed[0]["_task"].startswith("Refuse an environment")
