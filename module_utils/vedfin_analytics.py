@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ansible.module_utils.vedfin_pg import VedfinError
+from ansible.module_utils.vedfin_pg import VedfinError, to_json_safe
 
 try:
     import psycopg
@@ -395,19 +395,6 @@ def sql_text(name: str, form: str = "fast", sql_dir=None) -> str:
         except OSError as exc:
             raise AnalyticsError(f"cannot read {path}: {exc.strerror}") from None
     return _SQL_CACHE[path]
-
-
-def to_json_safe(value):
-    """Decimal -> float, date/datetime/time -> ISO string, recursively through dicts and lists."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: to_json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json_safe(v) for v in value]
-    return value
 
 
 def execute(conn, name: str, params: dict, form: str = "fast", sql_dir=None) -> list[dict]:

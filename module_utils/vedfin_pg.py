@@ -26,11 +26,16 @@ Public API
                                       string (what ``connect`` uses; bench/health targets).
 ``redact(text, *secrets)``            the text with every secret replaced by ``********``.
 ``sql_ident(name)``                   an SQL identifier, always double-quoted.
+``to_json_safe(value)``               psycopg values for JSON: Decimal -> float, dates/times ->
+                                      ISO strings, through dicts and lists (analytics rows,
+                                      bench parameters, health details).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import traceback
+from decimal import Decimal
 
 try:
     import psycopg
@@ -201,3 +206,16 @@ def connect(params: dict, autocommit: bool = False, application_name: str = "ved
         application_name=application_name,
         where=describe_target(params),
     )
+
+
+def to_json_safe(value):
+    """Decimal -> float, date/datetime/time -> ISO string, recursively through dicts and lists."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_safe(v) for v in value]
+    return value

@@ -27,15 +27,26 @@ def app_schema_sql(flavour: str = "timestamp") -> str:
     return sql
 
 
+def create_database(pg_server, prefix: str) -> dict:
+    """A new, empty database named ``<prefix>_<random>`` on the session server: its libpq keywords."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_server.conninfo(name)
+
+
+def drop_database(pg_server, info: dict) -> None:
+    """Drop a database made by :func:`create_database` (sessions still on it are ended)."""
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{info["dbname"]}" WITH (FORCE)')
+
+
 def create_app_db(
     pg_server, seed_args: dict | None = None, flavour: str = "timestamp", target: str | None = None
 ) -> dict:
     """A new database with sql/schema (in ``flavour``) + sql/migrations (up to ``target`` when
     given), seeded with ``seed_args`` when given."""
-    name = f"a_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    info = pg_server.conninfo(name)
+    info = create_database(pg_server, "a")
     with psycopg.connect(**info, autocommit=True) as conn:
         conn.execute(app_schema_sql(flavour))
         vedfin_migrate.apply(conn, ROOT / "sql" / "migrations", target=target)
@@ -44,6 +55,4 @@ def create_app_db(
     return info
 
 
-def drop_app_db(pg_server, info: dict) -> None:
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{info["dbname"]}" WITH (FORCE)')
+drop_app_db = drop_database

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 # tests/, tools/ and the plugin dirs are on sys.path by pyproject.toml's pytest `pythonpath`.
@@ -20,8 +19,10 @@ from servers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 # module_utils/ by the modules' own import name, ``ansible.module_utils.vedfin_x``
-# (tools/module_utils_path.py, shared with the tools/ scripts).
+# (tools/module_utils_path.py, shared with the tools/ scripts); the helpers below import it.
 module_utils_path.register()
+
+from app_db import create_database, drop_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -47,12 +48,9 @@ def pg_db(pg_server):
 
     Yields a dict of libpq keywords (host, port, user, password, dbname).
     """
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield pg_server.conninfo(name)
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    info = create_database(pg_server, "t")
+    yield info
+    drop_database(pg_server, info)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ansible.module_utils.vedfin_health.registry import TOP, HealthError, Outcome, section
 from ansible.module_utils.vedfin_health.settings import settings_drift
-from ansible.module_utils.vedfin_health.status import evaluate, grade, jsonable, oneline, ratio, worst
+from ansible.module_utils.vedfin_health.status import evaluate, grade, oneline, ratio, worst
+from ansible.module_utils.vedfin_pg import to_json_safe
 from ansible.module_utils.vedfin_preflight import check as app_schema_check
 
 check = section("postgresql")
@@ -171,7 +172,7 @@ def pg_dead_tuples(ctx: PgContext) -> Outcome:
     return Outcome(
         value=max((r["ratio"] for r in found), default=0.0),
         note=f"{len(found)} table(s) at or above the warn ratio with >= {MIN_DEAD_ROWS} dead rows",
-        details=jsonable(found),
+        details=to_json_safe(found),
     )
 
 

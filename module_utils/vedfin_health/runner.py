@@ -13,8 +13,8 @@ from ansible.module_utils.vedfin_health.postgresql import REQUIRED_SQL, load_sql
 from ansible.module_utils.vedfin_health.redis import redis_checks
 from ansible.module_utils.vedfin_health.registry import CHECKS, SCHEMA_VERSION, HealthError, select_checks
 from ansible.module_utils.vedfin_health.security import SECURITY_SQL, security_checks, validate_security
-from ansible.module_utils.vedfin_health.status import jsonable, summarize, unreachable, validate_thresholds
-from ansible.module_utils.vedfin_pg import VedfinError, connect
+from ansible.module_utils.vedfin_health.status import summarize, unreachable, validate_thresholds
+from ansible.module_utils.vedfin_pg import VedfinError, connect, to_json_safe
 from ansible.module_utils.vedfin_redis import connect as redis_connect
 
 APPLICATION_NAME = "ved-db-ops health"
@@ -113,5 +113,5 @@ def run_health(
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 3),
         "summary": summarize(checks),
-        "checks": jsonable(checks),
+        "checks": to_json_safe(checks),
     }

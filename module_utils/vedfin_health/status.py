@@ -10,8 +10,6 @@ check dict (``make_check``); ``summarize`` gives the overall status.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ansible.module_utils.vedfin_health.registry import CHECKS, DEFAULT_THRESHOLDS, RUNBOOK, HealthError
 
 STATUSES = ("ok", "warn", "crit")
@@ -144,14 +142,3 @@ def oneline(exc) -> str:
 def ratio(hit: float, miss: float) -> float | None:
     """hit / (hit + miss), rounded; None without any traffic."""
     return round(hit / (hit + miss), 4) if hit + miss else None
-
-
-def jsonable(value):
-    """``value`` with datetimes (from psycopg rows) as ISO 8601 strings, for JSON."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value

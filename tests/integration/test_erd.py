@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import erd  # tools/erd.py
@@ -11,6 +10,7 @@ import psycopg
 import pytest
 from ansible.module_utils import vedfin_erd as ve
 from ansible.module_utils import vedfin_migrate
+from app_db import create_database, drop_database
 from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,12 +21,9 @@ DOMAIN_FILES = [f"erd-{d}.md" for d in ("analytics", "gamification", "learning",
 @pytest.fixture
 def empty_db(pg_server):
     """A second, empty database (schema_db and pg_db are the same database)."""
-    name = f"t_erd_empty_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield pg_server.conninfo(name)
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    info = create_database(pg_server, "t_erd_empty")
+    yield info
+    drop_database(pg_server, info)
 
 
 def catalog_of(info: dict, schemas=("public",)):

@@ -3,14 +3,13 @@ against real PostgreSQL 15 databases built from sql/schema/001_app_schema.sql (a
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from ansible.module_utils import vedfin_migrate, vedfin_preflight
 from ansible.module_utils.vedfin_migrate import MigrationError
-from app_db import app_schema_sql
+from app_db import app_schema_sql, create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SCHEMA = app_schema_sql()
@@ -25,11 +24,8 @@ def make_db(pg_server):
     made = []
 
     def make(schema_sql: str = APP_SCHEMA, *alters: str) -> dict:
-        name = f"pf_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        made.append(name)
-        info = pg_server.conninfo(name)
+        info = create_database(pg_server, "pf")
+        made.append(info)
         with psycopg.connect(**info, autocommit=True) as conn:
             conn.execute(schema_sql)
             for statement in alters:
@@ -37,9 +33,8 @@ def make_db(pg_server):
         return info
 
     yield make
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        for name in made:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for info in made:
+        drop_database(pg_server, info)
 
 
 def connect(info: dict):

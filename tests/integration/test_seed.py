@@ -17,6 +17,7 @@ from ansible.module_utils import vedfin_migrate
 from ansible.module_utils import vedfin_seed as vs
 from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
+from app_db import create_database, drop_database
 from test_rollups import COUNTERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,23 +75,19 @@ def _untouched(info):
 @pytest.fixture
 def make_schema_db(pg_server):
     """Factory of extra fresh databases holding the reference schema."""
-    names = []
+    made = []
 
     def make():
-        name = f"s_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        info = pg_server.conninfo(name)
+        info = create_database(pg_server, "s")
         with psycopg.connect(**info, autocommit=True) as conn:
             for sql_file in sorted((ROOT / "sql" / "schema").glob("*.sql")):
                 conn.execute(sql_file.read_text())
-        names.append(name)
+        made.append(info)
         return info
 
     yield make
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for info in made:
+        drop_database(pg_server, info)
 
 
 def _migrate(info):
