@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import time
 
+from molecule_verify import psql, psql_tcp
+
 UNIT = "postgresql@15-main"
 # Test-only credentials from molecule/default/vars/postgresql.yml (not secrets).
 OWNER = ("vedfin_owner", "molecule-owner-password")
@@ -21,20 +23,6 @@ TIMEOUTS = (
     "SELECT concat_ws(' ', current_setting('statement_timeout'),"
     " current_setting('idle_in_transaction_session_timeout'), current_setting('idle_session_timeout'))"
 )
-
-
-def sql(host, query, db="postgres"):
-    """psql as the postgres OS user over the socket (peer); returns stripped stdout."""
-    cmd = host.run("runuser -u postgres -- psql -XAtq -d %s -c %s", db, query)
-    assert cmd.rc == 0, cmd.stderr
-    return cmd.stdout.strip()
-
-
-def tcp(host, user, query, db="vedfin"):
-    """psql over TLS to 127.0.0.1 as a password user; the password goes via the environment."""
-    name, secret = user
-    dsn = f"host=127.0.0.1 port=5432 dbname={db} user={name} sslmode=require"
-    return host.run("PGPASSWORD=%s psql -XAtq %s -c %s", secret, dsn, query)
 
 
 def unit_props(host, *names):
@@ -71,7 +59,7 @@ def wait_running(host, deadline: float, not_pid: int = 0) -> int:
 def test_comes_back_after_sigkill_of_the_postmaster(host):
     """Commit a row, SIGKILL the postmaster, poll until the unit is running again and SELECT 1
     answers (bound 30 s), the row is still there. Three kills; the measured seconds are printed."""
-    sql(host, "CREATE TABLE IF NOT EXISTS ved_fault_probe (n int PRIMARY KEY, at timestamptz DEFAULT now())")
+    psql(host, "CREATE TABLE IF NOT EXISTS ved_fault_probe (n int PRIMARY KEY, at timestamptz DEFAULT now())")
     # Earlier starts of this run (converge, restarts) count towards StartLimitBurst: start
     # the test from a clean counter so three kills in a row stay within the bound.
     host.check_output("systemctl reset-failed %s", UNIT)
@@ -79,7 +67,7 @@ def test_comes_back_after_sigkill_of_the_postmaster(host):
     for n in range(1, KILLS + 1):
         old_pid = wait_running(host, time.monotonic() + RESTART_BOUND_S)
         assert old_pid, f"kill {n}: the unit is not running before the kill"
-        sql(host, f"INSERT INTO ved_fault_probe (n) VALUES ({n})")
+        psql(host, f"INSERT INTO ved_fault_probe (n) VALUES ({n})")
         before = int(unit_props(host, "NRestarts")["NRestarts"])
         t0 = time.monotonic()
         host.check_output("systemctl kill --signal=SIGKILL --kill-whom=main %s", UNIT)
@@ -95,9 +83,9 @@ def test_comes_back_after_sigkill_of_the_postmaster(host):
         times.append(seconds)
         assert answered, f"kill {n}: not running and answering within {RESTART_BOUND_S} s"
         assert int(unit_props(host, "NRestarts")["NRestarts"]) > before
-        assert sql(host, f"SELECT count(*) FROM ved_fault_probe WHERE n = {n}") == "1"
+        assert psql(host, f"SELECT count(*) FROM ved_fault_probe WHERE n = {n}") == "1"
     print(f"\nrestart after SIGKILL of the postmaster (s): {times}")
-    assert sql(host, "SELECT count(*) FROM ved_fault_probe") == str(KILLS)
+    assert psql(host, "SELECT count(*) FROM ved_fault_probe") == str(KILLS)
 
 
 def test_clean_stop_stays_stopped(host):
@@ -108,7 +96,7 @@ def test_clean_stop_stays_stopped(host):
         assert unit_props(host, "ActiveState")["ActiveState"] == "inactive"
     finally:
         host.check_output("systemctl start %s", UNIT)
-    assert sql(host, "SELECT 1") == "1"
+    assert psql(host, "SELECT 1") == "1"
 
 
 # ---- systemd sandbox -----------------------------------------------------------------
@@ -144,18 +132,18 @@ def test_sandbox_applies_to_the_running_postmaster(host):
 
 def test_server_writes_inside_the_sandbox(host):
     """Checkpoint, WAL switch and log rotation write where the sandbox allows."""
-    sql(host, "CHECKPOINT")
-    sql(host, "SELECT pg_switch_wal()")
-    assert sql(host, "SELECT pg_current_logfile() IS NULL") in ("t", "f")
+    psql(host, "CHECKPOINT")
+    psql(host, "SELECT pg_switch_wal()")
+    assert psql(host, "SELECT pg_current_logfile() IS NULL") in ("t", "f")
 
 
 # ---- TLS floor and connection logging ------------------------------------------------
 
 
 def test_tls_settings(host):
-    assert sql(host, "SHOW ssl_min_protocol_version") == "TLSv1.2"
-    assert sql(host, "SHOW ssl_prefer_server_ciphers") == "on"
-    ciphers = sql(host, "SHOW ssl_ciphers")
+    assert psql(host, "SHOW ssl_min_protocol_version") == "TLSv1.2"
+    assert psql(host, "SHOW ssl_prefer_server_ciphers") == "on"
+    ciphers = psql(host, "SHOW ssl_ciphers")
     assert "GCM" in ciphers and "CBC" not in ciphers and "SHA:" not in ciphers + ":"
 
 
@@ -194,9 +182,9 @@ def test_clients_negotiate_tls_1_3(host):
 
 
 def test_connections_are_logged(host):
-    assert sql(host, "SHOW log_connections") == "on"
-    assert sql(host, "SHOW log_disconnections") == "on"
-    assert tcp(host, READONLY, "SELECT 1").rc == 0
+    assert psql(host, "SHOW log_connections") == "on"
+    assert psql(host, "SHOW log_disconnections") == "on"
+    assert psql_tcp(host, READONLY, "SELECT 1").rc == 0
     log = host.file("/var/log/postgresql/postgresql-15-main.log").content_string
     assert re.search(r"connection authorized: user=analytics_ro database=vedfin.*SSL enabled", log)
     assert "disconnection: session time:" in log
@@ -210,21 +198,21 @@ def test_connection_limits(host):
         "SELECT string_agg(rolname || '=' || rolconnlimit, ' ' ORDER BY rolname) FROM pg_roles "
         "WHERE rolname IN ('vedfin_owner', 'analytics_ro')"
     )
-    assert sql(host, query) == "analytics_ro=30 vedfin_owner=50"
+    assert psql(host, query) == "analytics_ro=30 vedfin_owner=50"
 
 
 def test_role_timeouts_apply_at_login(host):
-    res = tcp(host, READONLY, TIMEOUTS)
+    res = psql_tcp(host, READONLY, TIMEOUTS)
     assert res.rc == 0, res.stderr
     assert res.stdout.strip() == "5min 5min 0"
-    res = tcp(host, OWNER, TIMEOUTS)
+    res = psql_tcp(host, OWNER, TIMEOUTS)
     assert res.rc == 0, res.stderr
     # 60s as SHOW prints it; the owner keeps the server's idle_session_timeout (0).
     assert res.stdout.strip() == "1min 1min 0"
 
 
 def test_statement_timeout_cancels_a_long_query(host):
-    res = tcp(host, READONLY, "SET statement_timeout = '1s'; SELECT pg_sleep(3)")
+    res = psql_tcp(host, READONLY, "SET statement_timeout = '1s'; SELECT pg_sleep(3)")
     assert res.rc != 0
     assert "canceling statement due to statement timeout" in res.stderr
 
@@ -232,8 +220,8 @@ def test_statement_timeout_cancels_a_long_query(host):
 def test_roles_cannot_connect_to_the_maintenance_databases(host):
     for user in (READONLY, OWNER):
         for db in ("postgres", "template1"):
-            res = tcp(host, user, "SELECT 1", db=db)
+            res = psql_tcp(host, user, "SELECT 1", db=db)
             assert res.rc != 0, (user[0], db)
             assert "permission denied for database" in res.stderr, res.stderr
     query = "SELECT has_database_privilege('public', 'postgres', 'CONNECT')"
-    assert sql(host, query) == "f"
+    assert psql(host, query) == "f"

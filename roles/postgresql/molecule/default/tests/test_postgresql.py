@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
+import pg_tune  # filter_plugins/ is on pytest's pythonpath (pyproject.toml)
 import pytest
-
-REPO = Path(__file__).resolve().parents[5]
-sys.path.insert(0, str(REPO / "filter_plugins"))
-
-import pg_tune  # noqa: E402  (repo filter, imported from its path)
+from molecule_verify import psql, psql_tcp
 
 CONF = "/etc/postgresql/15/main/postgresql.conf"
 HBA = "/etc/postgresql/15/main/pg_hba.conf"
@@ -20,20 +15,6 @@ OWNER = ("vedfin_owner", "molecule-owner-password")
 READONLY = ("analytics_ro", "molecule-readonly-password")
 _SIZE = re.compile(r"^(\d+)(kB|MB|GB|TB)$")
 _KB = {"kB": 1, "MB": 1024, "GB": 1024**2, "TB": 1024**3}
-
-
-def sql(host, query, db="postgres"):
-    """psql as the postgres OS user over the socket (peer); returns stripped stdout."""
-    cmd = host.run("runuser -u postgres -- psql -XAtq -d %s -c %s", db, query)
-    assert cmd.rc == 0, cmd.stderr
-    return cmd.stdout.strip()
-
-
-def tcp(host, user, query, db="vedfin", sslmode="require", password=None):
-    """psql over TCP to 127.0.0.1 as a password user; the password goes via the environment."""
-    name, secret = user
-    dsn = f"host=127.0.0.1 port=5432 dbname={db} user={name} sslmode={sslmode}"
-    return host.run("PGPASSWORD=%s psql -XAtq %s -c %s", password or secret, dsn, query)
 
 
 def normalize(value: str) -> str:
@@ -74,67 +55,67 @@ def test_tuned_values_live(host, expected):
     """Every setting pg_tune computes for this host (its output is the one list) is live."""
     assert len(expected) >= 16
     names = ", ".join(f"'{name}'" for name in expected)
-    rows = sql(host, f"SELECT name, current_setting(name) FROM pg_settings WHERE name IN ({names})")
+    rows = psql(host, f"SELECT name, current_setting(name) FROM pg_settings WHERE name IN ({names})")
     live = dict(line.split("|", 1) for line in rows.splitlines())
     wrong = {n: (live.get(n), v) for n, v in expected.items() if normalize(live.get(n, "?")) != normalize(v)}
     assert not wrong, f"setting: (live, pg_tune) {wrong}"
 
 
 def test_override_live(host):
-    assert sql(host, "SHOW idle_in_transaction_session_timeout") == "10min"
+    assert psql(host, "SHOW idle_in_transaction_session_timeout") == "10min"
 
 
 def test_nothing_pending_restart(host):
-    assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert psql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
 
 
 def test_data_checksums_on(host):
-    assert sql(host, "SHOW data_checksums") == "on"
+    assert psql(host, "SHOW data_checksums") == "on"
 
 
 def test_password_encryption_scram(host):
-    assert sql(host, "SHOW password_encryption") == "scram-sha-256"
+    assert psql(host, "SHOW password_encryption") == "scram-sha-256"
 
 
 def test_passwords_stored_as_scram(host):
     not_scram = "SELECT rolname FROM pg_authid WHERE rolpassword !~ '^SCRAM-SHA-256'"
-    assert sql(host, not_scram) == ""
+    assert psql(host, not_scram) == ""
     with_password = "SELECT count(*) FROM pg_authid WHERE rolname IN ('vedfin_owner', 'analytics_ro')"
-    assert sql(host, with_password) == "2"
+    assert psql(host, with_password) == "2"
 
 
 def test_ssl_on(host):
-    assert sql(host, "SHOW ssl") == "on"
+    assert psql(host, "SHOW ssl") == "on"
 
 
 def test_tcp_sessions_use_tls(host):
-    res = tcp(host, READONLY, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    res = psql_tcp(host, READONLY, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
     assert res.rc == 0, res.stderr
     assert res.stdout.strip() == "t"
 
 
 def test_hba_has_no_trust_and_network_lines_are_scram(host):
-    rows = sql(host, "SELECT type, auth_method FROM pg_hba_file_rules WHERE error IS NULL").splitlines()
+    rows = psql(host, "SELECT type, auth_method FROM pg_hba_file_rules WHERE error IS NULL").splitlines()
     assert rows
     assert not [r for r in rows if r.endswith("|trust")]
     network = [r for r in rows if not r.startswith("local|")]
     assert network
     assert all(r.endswith("|scram-sha-256") for r in network), network
-    assert sql(host, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL") == "0"
+    assert psql(host, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL") == "0"
     assert "trust" not in host.file(HBA).content_string.replace("Never trust", "")
 
 
 def test_preload_libraries(host):
-    libs = sql(host, "SHOW shared_preload_libraries").split(",")
+    libs = psql(host, "SHOW shared_preload_libraries").split(",")
     assert "pg_stat_statements" in libs
     assert "auto_explain" in libs
-    assert sql(host, "SHOW auto_explain.log_min_duration") == "2s"
+    assert psql(host, "SHOW auto_explain.log_min_duration") == "2s"
 
 
 def test_pg_stat_statements_extension_in_app_db(host):
     query = "SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'"
-    assert sql(host, query, db="vedfin") == "pg_stat_statements"
-    assert int(sql(host, "SELECT count(*) FROM pg_stat_statements", db="vedfin")) >= 0
+    assert psql(host, query, db="vedfin") == "pg_stat_statements"
+    assert int(psql(host, "SELECT count(*) FROM pg_stat_statements", db="vedfin")) >= 0
 
 
 def test_extension_views_hidden_from_the_read_only_role(host):
@@ -145,18 +126,18 @@ def test_extension_views_hidden_from_the_read_only_role(host):
         "FROM unnest(ARRAY['analytics_ro', 'vedfin_owner']) r, "
         "unnest(ARRAY['pg_stat_statements', 'pg_stat_statements_info']) v"
     )
-    assert sql(host, query, db="vedfin") == "analytics_ro:f analytics_ro:f vedfin_owner:t vedfin_owner:t"
-    denied = tcp(host, READONLY, "SELECT count(*) FROM pg_stat_statements")
+    assert psql(host, query, db="vedfin") == "analytics_ro:f analytics_ro:f vedfin_owner:t vedfin_owner:t"
+    denied = psql_tcp(host, READONLY, "SELECT count(*) FROM pg_stat_statements")
     assert denied.rc != 0 and "permission denied" in denied.stderr
 
 
 def test_logging_settings(host):
-    assert sql(host, "SHOW log_checkpoints") == "on"
-    assert sql(host, "SHOW log_lock_waits") == "on"
-    assert sql(host, "SHOW log_min_duration_statement") == "500ms"
-    assert sql(host, "SHOW log_temp_files") == "0"
-    assert sql(host, "SHOW log_autovacuum_min_duration") == "1s"
-    prefix = sql(host, "SHOW log_line_prefix")
+    assert psql(host, "SHOW log_checkpoints") == "on"
+    assert psql(host, "SHOW log_lock_waits") == "on"
+    assert psql(host, "SHOW log_min_duration_statement") == "500ms"
+    assert psql(host, "SHOW log_temp_files") == "0"
+    assert psql(host, "SHOW log_autovacuum_min_duration") == "1s"
+    prefix = psql(host, "SHOW log_line_prefix")
     for escape in ("%m", "%p", "%u", "%d", "%a"):
         assert escape in prefix
 
@@ -177,11 +158,11 @@ def test_every_setting_line_says_where_it_came_from(host):
 
 def test_app_db_owned_by_owner(host):
     query = "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'vedfin'"
-    assert sql(host, query) == "vedfin_owner"
+    assert psql(host, query) == "vedfin_owner"
 
 
 def test_roles_are_not_privileged(host):
-    out = sql(
+    out = psql(
         host,
         "SELECT rolname FROM pg_roles WHERE rolname IN ('vedfin_owner', 'analytics_ro') "
         "AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls)",
@@ -190,40 +171,40 @@ def test_roles_are_not_privileged(host):
 
 
 def test_readonly_can_select_owner_tables_but_not_write(host):
-    create = tcp(
+    create = psql_tcp(
         host,
         OWNER,
         "CREATE TABLE IF NOT EXISTS verify_ro (id int PRIMARY KEY, v text); "
         "INSERT INTO verify_ro VALUES (1, 'x') ON CONFLICT DO NOTHING",
     )
     assert create.rc == 0, create.stderr
-    read = tcp(host, READONLY, "SELECT v FROM verify_ro WHERE id = 1")
+    read = psql_tcp(host, READONLY, "SELECT v FROM verify_ro WHERE id = 1")
     assert read.rc == 0, read.stderr
     assert read.stdout.strip() == "x"
-    write = tcp(host, READONLY, "INSERT INTO verify_ro VALUES (2, 'y')")
+    write = psql_tcp(host, READONLY, "INSERT INTO verify_ro VALUES (2, 'y')")
     assert write.rc != 0
     assert "permission denied" in write.stderr
 
 
 def test_readonly_cannot_create_in_public(host):
-    res = tcp(host, READONLY, "CREATE TABLE ro_sneaky (id int)")
+    res = psql_tcp(host, READONLY, "CREATE TABLE ro_sneaky (id int)")
     assert res.rc != 0
     assert "permission denied" in res.stderr
 
 
 def test_wrong_password_refused(host):
-    res = tcp(host, READONLY, "SELECT 1", password="not-the-password")
+    res = psql_tcp(host, READONLY, "SELECT 1", password="not-the-password")
     assert res.rc != 0
     assert "password authentication failed" in res.stderr
 
 
 def test_non_tls_tcp_refused(host):
-    res = tcp(host, READONLY, "SELECT 1", sslmode="disable")
+    res = psql_tcp(host, READONLY, "SELECT 1", sslmode="disable")
     assert res.rc != 0
     assert "no pg_hba.conf entry" in res.stderr
     assert "no encryption" in res.stderr
 
 
 def test_public_cannot_connect_to_app_db(host):
-    out = sql(host, "SELECT has_database_privilege('public', 'vedfin', 'CONNECT')")
+    out = psql(host, "SELECT has_database_privilege('public', 'vedfin', 'CONNECT')")
     assert out == "f"

@@ -11,12 +11,11 @@ ansible-playbook runs with molecule's own environment and inventory
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from molecule_verify import psql, psql_tcp, run_playbook
 
 SCENARIO = Path(__file__).resolve().parents[1]
 REPO = Path(__file__).resolve().parents[5]
@@ -25,38 +24,19 @@ CONF = "/etc/postgresql/15/main/postgresql.conf"
 OWNER = ("vedfin_owner", "molecule-owner-password")  # test-only, see vars/postgresql.yml
 
 
-def tune(*extra: str, check: bool = False) -> subprocess.CompletedProcess:
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("needs molecule's inventory (run through molecule verify)")
+def tune(*extra: str, check: bool = False):
     vars_file = SCENARIO / "vars" / "postgresql.yml"
-    cmd = ["ansible-playbook", "-i", inventory, str(PLAYBOOK), "-e", f"@{vars_file}", *extra]
-    if check:
-        cmd += ["--check", "--diff"]
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    # Keep the last run's output next to molecule's other state, for debugging failures.
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral:
-        Path(ephemeral, "tune-last.log").write_text(res.stdout + res.stderr)
-    return res
-
-
-def sql(host, query, db="postgres"):
-    cmd = host.run("runuser -u postgres -- psql -XAtq -d %s -c %s", db, query)
-    assert cmd.rc == 0, cmd.stderr
-    return cmd.stdout.strip()
+    return run_playbook("tune.yml", "-e", f"@{vars_file}", *extra, *(["--check", "--diff"] if check else []))
 
 
 def owner_sql(host, query):
-    dsn = f"host=127.0.0.1 port=5432 dbname=vedfin user={OWNER[0]} sslmode=require"
-    cmd = host.run("PGPASSWORD=%s psql -XAtq %s -c %s", OWNER[1], dsn, query)
-    assert cmd.rc == 0, cmd.stderr
-    return cmd.stdout.strip()
+    res = psql_tcp(host, OWNER, query)
+    assert res.rc == 0, res.stderr
+    return res.stdout.strip()
 
 
 def started(host):
-    return sql(host, "SELECT pg_postmaster_start_time()")
+    return psql(host, "SELECT pg_postmaster_start_time()")
 
 
 def recap(res) -> dict[str, int]:
@@ -85,18 +65,18 @@ def test_check_mode_prints_diff_and_changes_nothing(host):
     assert re.search(r"^\+max_wal_size\s+= '8GB'", res.stdout, re.M)
     assert "min_wal_size 1GB -> 2GB (reload)" in res.stdout
     assert host.file(CONF).sha256sum == before
-    assert sql(host, "SHOW min_wal_size") == "1GB"
+    assert psql(host, "SHOW min_wal_size") == "1GB"
 
 
 def test_reload_only_retune_goes_live_without_restart(host):
     boot = started(host)
     res = tune("-e", "postgresql_tune_workload=oltp")
     assert res.returncode == 0, res.stdout[-3000:]
-    assert sql(host, "SHOW min_wal_size") == "2GB"
-    assert sql(host, "SHOW max_wal_size") == "8GB"
+    assert psql(host, "SHOW min_wal_size") == "2GB"
+    assert psql(host, "SHOW max_wal_size") == "8GB"
     assert "# tuned" in host.file(CONF).content_string
     assert started(host) == boot, "a reload-only change must not restart"
-    assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert psql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
     assert_row_survived(host)
 
 
@@ -108,7 +88,7 @@ def test_rerun_changes_nothing(host):
 
 def test_rejected_candidate_leaves_server_on_previous_config(host):
     before = host.file(CONF).sha256sum
-    work_mem = sql(host, "SHOW maintenance_work_mem")
+    work_mem = psql(host, "SHOW maintenance_work_mem")
     boot = started(host)
     # maintenance_work_mem: work_mem without a unit is refused earlier, by validate.yml's bound.
     bad = json.dumps(
@@ -120,8 +100,8 @@ def test_rejected_candidate_leaves_server_on_previous_config(host):
     # PostgreSQL's own message, relayed by the role.
     assert 'invalid value for parameter "maintenance_work_mem": "lots"' in out
     assert host.file(CONF).sha256sum == before
-    assert sql(host, "SHOW maintenance_work_mem") == work_mem
-    assert sql(host, "SELECT 1") == "1"
+    assert psql(host, "SHOW maintenance_work_mem") == work_mem
+    assert psql(host, "SELECT 1") == "1"
     assert started(host) == boot
     assert host.service("postgresql@15-main").is_running
     assert_row_survived(host)
@@ -137,7 +117,7 @@ def test_restart_without_backup_tool_is_refused_before_any_change(host):
     assert "has no pgBackRest" in out
     assert "-e backup_skip=true" in out
     assert host.file(CONF).sha256sum == before
-    assert sql(host, "SHOW max_connections") == "100"
+    assert psql(host, "SHOW max_connections") == "100"
     assert started(host) == boot
     assert_row_survived(host)
 
@@ -153,9 +133,9 @@ def test_restart_needed_but_not_allowed_is_reported(host):
     res = tune(*[arg for pair in zip(["-e"] * 3, extra, strict=True) for arg in pair])
     assert res.returncode == 0, res.stdout[-3000:]
     assert "restart pending for: max_connections" in res.stdout
-    assert sql(host, "SHOW max_connections") == "100"
+    assert psql(host, "SHOW max_connections") == "100"
     pending = "SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart"
-    assert sql(host, pending) == "max_connections"
+    assert psql(host, pending) == "max_connections"
     assert started(host) == boot
     assert_row_survived(host)
 
@@ -166,7 +146,7 @@ def test_restart_needed_and_allowed_restarts(host):
     res = tune(*[arg for pair in zip(["-e"] * 3, extra, strict=True) for arg in pair])
     assert res.returncode == 0, res.stdout[-3000:]
     assert "WARNING: backup skipped by -e backup_skip=true" in res.stdout
-    assert sql(host, "SHOW max_connections") == "120"
-    assert sql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
+    assert psql(host, "SHOW max_connections") == "120"
+    assert psql(host, "SELECT count(*) FROM pg_settings WHERE pending_restart") == "0"
     assert started(host) != boot
     assert_row_survived(host)
