@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (tools/module_utils_path.py, shared with the tools/ scripts); the helpers below import it.
 module_utils_path.register()
 
-from app_db import create_database, drop_database  # noqa: E402
+from app_db import create_app_db, create_database, drop_app_db, drop_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +60,27 @@ def schema_db(pg_db):
         for sql_file in sorted((ROOT / "sql" / "schema").glob("*.sql")):
             conn.execute(sql_file.read_text())
     return pg_db
+
+
+@pytest.fixture
+def empty_db(pg_server):
+    """A writable app database (schema + migrations, no rows): an autocommit connection to it."""
+    info = create_app_db(pg_server)
+    with psycopg.connect(**info, autocommit=True) as conn:
+        yield conn
+    drop_app_db(pg_server, info)
+
+
+# A small deterministic seed: enough rows for every query's plan and cache path, seconds to make.
+SMALL_SEED = {"preset": "custom", "seed": 3, "users": 120, "courses": 10, "behavior_logs": 3000, "days": 21}
+
+
+@pytest.fixture(scope="module")
+def small_app_db(pg_server):
+    """A database with the app schema, the ops migrations and SMALL_SEED: its libpq keywords."""
+    info = create_app_db(pg_server, SMALL_SEED)
+    yield info
+    drop_app_db(pg_server, info)
 
 
 @pytest.fixture(scope="session")

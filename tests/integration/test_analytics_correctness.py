@@ -155,15 +155,6 @@ def demo_conn(demo_db):
 
 
 @pytest.fixture
-def fresh(pg_server):
-    """A writable database: schema + migrations, no rows."""
-    info = new_db(pg_server, seed=False)
-    with psycopg.connect(**info, autocommit=True) as conn:
-        yield conn
-    drop_db(pg_server, info)
-
-
-@pytest.fixture
 def seeded_db(pg_server):
     """A writable seeded database (the test changes its rows)."""
     info = new_db(pg_server, seed=True)
@@ -325,15 +316,15 @@ def local_ts(conn, day: dt.date, hour: int, tz: str, minute: int = 0):
     ).fetchone()[0]
 
 
-def test_empty_tables(fresh):
-    all_equal(fresh)
-    assert [r["dau"] for r in both(fresh, "daily_active_users", {"days": 3})] == [0, 0, 0]
-    assert both(fresh, "learning_funnel") == [
+def test_empty_tables(empty_db):
+    all_equal(empty_db)
+    assert [r["dau"] for r in both(empty_db, "daily_active_users", {"days": 3})] == [0, 0, 0]
+    assert both(empty_db, "learning_funnel") == [
         {"total_students": 0, "started_students": 0, "lesson_completers": 0, "course_completers": 0}
     ]
-    assert both(fresh, "course_engagement", {"course_id": "x"}) == []
-    assert len(both(fresh, "gamification_effectiveness")) == 9
-    assert both(fresh, "revenue_metrics", {"start_date": "2026-01-01", "end_date": "2026-01-03"})[1] == {
+    assert both(empty_db, "course_engagement", {"course_id": "x"}) == []
+    assert len(both(empty_db, "gamification_effectiveness")) == 9
+    assert both(empty_db, "revenue_metrics", {"start_date": "2026-01-01", "end_date": "2026-01-03"})[1] == {
         "date": dt.date(2026, 1, 2),
         "new_enrollments": 0,
         "potential_revenue": 0,
@@ -341,32 +332,32 @@ def test_empty_tables(fresh):
     }
 
 
-def test_only_null_user_logs_are_ignored(fresh):
-    add_user(fresh, "s1")
-    add_course(fresh, "c1", "investing")
-    now = fresh.execute("SELECT now()").fetchone()[0]
+def test_only_null_user_logs_are_ignored(empty_db):
+    add_user(empty_db, "s1")
+    add_course(empty_db, "c1", "investing")
+    now = empty_db.execute("SELECT now()").fetchone()[0]
     for i in range(5):
-        add_log(fresh, None, f"anon{i}", now, path="/courses/investing")
-    all_equal(fresh)
-    assert both(fresh, "daily_active_users", {"days": 1})[0]["dau"] == 0
-    assert both(fresh, "course_engagement", {"course_id": "c1"})[0]["sessions"] == 0
-    assert fresh.execute("SELECT count(*) FROM ops.activity_15m").fetchone()[0] == 0
+        add_log(empty_db, None, f"anon{i}", now, path="/courses/investing")
+    all_equal(empty_db)
+    assert both(empty_db, "daily_active_users", {"days": 1})[0]["dau"] == 0
+    assert both(empty_db, "course_engagement", {"course_id": "c1"})[0]["sessions"] == 0
+    assert empty_db.execute("SELECT count(*) FROM ops.activity_15m").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Ho_Chi_Minh", "Asia/Kathmandu"])
-def test_day_without_events_and_day_boundaries(fresh, tz):
-    add_user(fresh, "s1")
-    add_user(fresh, "s2")
-    today = today_in(fresh, tz)
+def test_day_without_events_and_day_boundaries(empty_db, tz):
+    add_user(empty_db, "s1")
+    add_user(empty_db, "s2")
+    today = today_in(empty_db, tz)
     d2 = today - dt.timedelta(days=2)
     # Two users on day-2 (one at 00:00 local, one at 23:59 local), nothing on day-1, one today
     # at 00:00 local; an event at 23:59 local on day-3 must not count for day-2.
-    add_log(fresh, "s1", "a", local_ts(fresh, d2, 0, tz), duration=30)
-    add_log(fresh, "s2", "b", local_ts(fresh, d2, 23, tz, 59), duration=None)
-    add_log(fresh, "s2", "b", local_ts(fresh, d2, 23, tz, 59), duration=20)
-    add_log(fresh, "s1", "c", local_ts(fresh, today - dt.timedelta(days=3), 23, tz, 59))
-    add_log(fresh, "s1", "d", local_ts(fresh, today, 0, tz))
-    rows = both(fresh, "daily_active_users", {"days": 3, "tz": tz})
+    add_log(empty_db, "s1", "a", local_ts(empty_db, d2, 0, tz), duration=30)
+    add_log(empty_db, "s2", "b", local_ts(empty_db, d2, 23, tz, 59), duration=None)
+    add_log(empty_db, "s2", "b", local_ts(empty_db, d2, 23, tz, 59), duration=20)
+    add_log(empty_db, "s1", "c", local_ts(empty_db, today - dt.timedelta(days=3), 23, tz, 59))
+    add_log(empty_db, "s1", "d", local_ts(empty_db, today, 0, tz))
+    rows = both(empty_db, "daily_active_users", {"days": 3, "tz": tz})
     assert [(r["date"], r["dau"], r["sessions"]) for r in rows] == [
         (today, 1, 1),
         (today - dt.timedelta(days=1), 0, 0),
@@ -374,83 +365,83 @@ def test_day_without_events_and_day_boundaries(fresh, tz):
     ]
     assert rows[1]["avg_session_duration"] is None
     assert rows[2]["avg_session_duration"] == Decimal("25.00")
-    all_equal(fresh)
+    all_equal(empty_db)
 
 
-def test_student_without_progress_and_never_active(fresh):
-    add_user(fresh, "idle")  # no progress, no events: the most at risk
-    add_user(fresh, "busy")
-    add_user(fresh, "teacher", role="TEACHER")
-    add_course(fresh, "c1", "saving")
-    add_progress(fresh, "busy", "c1-l1", pct=10)
-    old = fresh.execute("SELECT now() - interval '20 days'").fetchone()[0]
-    add_log(fresh, "busy", "s", old)
-    rows = both(fresh, "at_risk_students", {"inactive_days": 7, "progress_threshold": 30})
+def test_student_without_progress_and_never_active(empty_db):
+    add_user(empty_db, "idle")  # no progress, no events: the most at risk
+    add_user(empty_db, "busy")
+    add_user(empty_db, "teacher", role="TEACHER")
+    add_course(empty_db, "c1", "saving")
+    add_progress(empty_db, "busy", "c1-l1", pct=10)
+    old = empty_db.execute("SELECT now() - interval '20 days'").fetchone()[0]
+    add_log(empty_db, "busy", "s", old)
+    rows = both(empty_db, "at_risk_students", {"inactive_days": 7, "progress_threshold": 30})
     assert [(r["id"], r["avg_progress"], r["days_since_last_activity"]) for r in rows] == [
         ("idle", Decimal("0.00"), None),
         ("busy", Decimal("10.00"), 20),
     ]
-    pattern = both(fresh, "student_behavior_pattern", {"user_id": "idle"})[0]
+    pattern = both(empty_db, "student_behavior_pattern", {"user_id": "idle"})[0]
     assert pattern["preferred_hour"] is None and pattern["avg_progress"] == Decimal("0.00")
-    funnel = both(fresh, "learning_funnel")[0]
+    funnel = both(empty_db, "learning_funnel")[0]
     assert (funnel["total_students"], funnel["started_students"]) == (2, 1)
-    all_equal(fresh)
+    all_equal(empty_db)
 
 
-def test_course_without_lessons_and_course_completion(fresh):
-    add_course(fresh, "empty", "empty-course", lessons=0)
-    add_course(fresh, "c2", "budget", lessons=3, published_lessons=2)
-    add_user(fresh, "u1")
-    add_user(fresh, "u2")
-    add_user(fresh, "u3")
+def test_course_without_lessons_and_course_completion(empty_db):
+    add_course(empty_db, "empty", "empty-course", lessons=0)
+    add_course(empty_db, "c2", "budget", lessons=3, published_lessons=2)
+    add_user(empty_db, "u1")
+    add_user(empty_db, "u2")
+    add_user(empty_db, "u3")
     for lesson in ("c2-l1", "c2-l2"):  # u1 completes every published lesson
-        add_progress(fresh, "u1", lesson, status="COMPLETED", pct=100)
-    add_progress(fresh, "u2", "c2-l1", status="COMPLETED", pct=100)  # a lesson completer only
-    add_progress(fresh, "u3", "c2-l3", status="COMPLETED", pct=100)  # unpublished lesson only
-    eng = both(fresh, "course_engagement", {"course_id": "c2"})[0]
+        add_progress(empty_db, "u1", lesson, status="COMPLETED", pct=100)
+    add_progress(empty_db, "u2", "c2-l1", status="COMPLETED", pct=100)  # a lesson completer only
+    add_progress(empty_db, "u3", "c2-l3", status="COMPLETED", pct=100)  # unpublished lesson only
+    eng = both(empty_db, "course_engagement", {"course_id": "c2"})[0]
     assert (eng["enrollments"], eng["lesson_completers"], eng["course_completions"]) == (3, 3, 1)
     assert eng["completion_rate"] == Decimal("33.33")
-    empty = both(fresh, "course_engagement", {"course_id": "empty"})[0]
+    empty = both(empty_db, "course_engagement", {"course_id": "empty"})[0]
     assert (empty["enrollments"], empty["course_completions"], empty["completion_rate"]) == (0, 0, None)
-    top = both(fresh, "top_courses", {"limit": 10})
+    top = both(empty_db, "top_courses", {"limit": 10})
     assert [(r["id"], r["enrollments"], r["course_completions"]) for r in top] == [
         ("c2", 3, 1),
         ("empty", 0, 0),
     ]
-    assert both(fresh, "learning_funnel", {"course_id": "c2"})[0]["course_completers"] == 1
-    all_equal(fresh)
+    assert both(empty_db, "learning_funnel", {"course_id": "c2"})[0]["course_completers"] == 1
+    all_equal(empty_db)
 
 
-def test_course_path_matches_the_segment_exactly(fresh):
-    add_user(fresh, "u1")
-    add_course(fresh, "inv", "investing")
-    add_course(fresh, "adv", "investing-advanced")
-    now = fresh.execute("SELECT now()").fetchone()[0]
-    add_log(fresh, "u1", "s1", now, path="/courses/investing", duration=10)
-    add_log(fresh, "u1", "s1", now, path="/courses/investing/lessons/2", duration=5)
-    add_log(fresh, "u1", "s2", now, path="/courses/investing-advanced", duration=100)
-    add_log(fresh, "u1", "s3", now, path="/courses/investing?tab=1", duration=100)
-    add_log(fresh, "u1", "s4", now, path="/blog/courses/investing", duration=100)
-    inv = both(fresh, "course_engagement", {"course_id": "inv"})[0]
+def test_course_path_matches_the_segment_exactly(empty_db):
+    add_user(empty_db, "u1")
+    add_course(empty_db, "inv", "investing")
+    add_course(empty_db, "adv", "investing-advanced")
+    now = empty_db.execute("SELECT now()").fetchone()[0]
+    add_log(empty_db, "u1", "s1", now, path="/courses/investing", duration=10)
+    add_log(empty_db, "u1", "s1", now, path="/courses/investing/lessons/2", duration=5)
+    add_log(empty_db, "u1", "s2", now, path="/courses/investing-advanced", duration=100)
+    add_log(empty_db, "u1", "s3", now, path="/courses/investing?tab=1", duration=100)
+    add_log(empty_db, "u1", "s4", now, path="/blog/courses/investing", duration=100)
+    inv = both(empty_db, "course_engagement", {"course_id": "inv"})[0]
     assert (inv["sessions"], inv["avg_session_duration"]) == (1, Decimal("15.00"))
-    assert both(fresh, "course_engagement", {"course_id": "adv"})[0]["sessions"] == 1
+    assert both(empty_db, "course_engagement", {"course_id": "adv"})[0]["sessions"] == 1
     # A slug that is not a single path segment takes the fast form's fallback branch.
-    fresh.execute("UPDATE \"Course\" SET slug = 'investing/lessons' WHERE id = 'adv'")
-    assert both(fresh, "course_engagement", {"course_id": "adv"})[0]["sessions"] == 1
+    empty_db.execute("UPDATE \"Course\" SET slug = 'investing/lessons' WHERE id = 'adv'")
+    assert both(empty_db, "course_engagement", {"course_id": "adv"})[0]["sessions"] == 1
 
 
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
-def test_leaderboard_timeframe_boundaries_and_ties(fresh, tz):
-    today = today_in(fresh, tz)
+def test_leaderboard_timeframe_boundaries_and_ties(empty_db, tz):
+    today = today_in(empty_db, tz)
     for uid in ("a", "b", "c"):
-        add_user(fresh, uid, points=100)
-    fresh.execute(
+        add_user(empty_db, uid, points=100)
+    empty_db.execute(
         'INSERT INTO "UserStreak" (id, "userId", "currentStreak", "updatedAt") '
         "VALUES ('st', 'c', 5, now())"
     )
 
     def award(uid, ts):
-        fresh.execute(
+        empty_db.execute(
             'INSERT INTO "UserAchievement" (id, "userId", type, name, description, "iconKey", "awardedAt") '
             "VALUES (%s, %s, 'badge', %s, %s, 'achievements/badge.svg', %s)",
             [
@@ -462,30 +453,30 @@ def test_leaderboard_timeframe_boundaries_and_ties(fresh, tz):
             ],
         )
 
-    award("a", local_ts(fresh, today - dt.timedelta(days=6), 0, tz))  # first moment of the week
-    award("b", local_ts(fresh, today - dt.timedelta(days=7), 23, tz, 59))  # just before the week
-    award("b", local_ts(fresh, today - dt.timedelta(days=29), 0, tz))  # first day of the month
-    week = both(fresh, "leaderboard", {"timeframe": "week", "tz": tz})
+    award("a", local_ts(empty_db, today - dt.timedelta(days=6), 0, tz))  # first moment of the week
+    award("b", local_ts(empty_db, today - dt.timedelta(days=7), 23, tz, 59))  # just before the week
+    award("b", local_ts(empty_db, today - dt.timedelta(days=29), 0, tz))  # first day of the month
+    week = both(empty_db, "leaderboard", {"timeframe": "week", "tz": tz})
     assert [(r["id"], r["achievement_count"], r["total_score"]) for r in week] == [
         ("a", 1, 150),
         ("c", 0, 150),  # tie with a: broken by id
         ("b", 0, 100),  # every student appears, with 0
     ]
-    month = both(fresh, "leaderboard", {"timeframe": "month", "tz": tz})
+    month = both(empty_db, "leaderboard", {"timeframe": "month", "tz": tz})
     assert [(r["id"], r["achievement_count"]) for r in month] == [("b", 2), ("a", 1), ("c", 0)]
-    fresh.execute("INSERT INTO \"BuddyGroup\" (id, name, \"updatedAt\") VALUES ('g', 'g', now())")
-    fresh.execute("INSERT INTO \"BuddyMember\" (id, \"groupId\", \"userId\") VALUES ('m', 'g', 'b')")
-    assert [r["id"] for r in both(fresh, "leaderboard", {"group_id": "g", "tz": tz})] == ["b"]
+    empty_db.execute("INSERT INTO \"BuddyGroup\" (id, name, \"updatedAt\") VALUES ('g', 'g', now())")
+    empty_db.execute("INSERT INTO \"BuddyMember\" (id, \"groupId\", \"userId\") VALUES ('m', 'g', 'b')")
+    assert [r["id"] for r in both(empty_db, "leaderboard", {"group_id": "g", "tz": tz})] == ["b"]
 
 
-def test_cohort_week_with_nobody(fresh):
-    this_week = fresh.execute("SELECT date_trunc('week', now() AT TIME ZONE 'UTC')::date").fetchone()[0]
-    signup = local_ts(fresh, this_week - dt.timedelta(days=21), 12, "UTC")
-    add_user(fresh, "early", created=signup)
-    add_user(fresh, "now")
-    add_log(fresh, "early", "s", signup + dt.timedelta(days=7))  # day 7 after signup: week1
-    add_log(fresh, "early", "s", signup + dt.timedelta(days=6, hours=11))  # day 6: week0, not counted
-    rows = both(fresh, "cohort_retention", {"weeks": 4})
+def test_cohort_week_with_nobody(empty_db):
+    this_week = empty_db.execute("SELECT date_trunc('week', now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+    signup = local_ts(empty_db, this_week - dt.timedelta(days=21), 12, "UTC")
+    add_user(empty_db, "early", created=signup)
+    add_user(empty_db, "now")
+    add_log(empty_db, "early", "s", signup + dt.timedelta(days=7))  # day 7 after signup: week1
+    add_log(empty_db, "early", "s", signup + dt.timedelta(days=6, hours=11))  # day 6: week0, not counted
+    rows = both(empty_db, "cohort_retention", {"weeks": 4})
     assert [(r["cohort_week"], r["cohort_size"], r["week1"], r["week2"]) for r in rows] == [
         (this_week, 1, 0, 0),
         (this_week - dt.timedelta(days=7), 0, 0, 0),
@@ -494,26 +485,26 @@ def test_cohort_week_with_nobody(fresh):
     ]
 
 
-def test_revenue_counts_each_enrollment_price(fresh):
-    add_course(fresh, "c1", "a", price=100)
-    add_course(fresh, "c2", "b", price=100)  # same price: must count twice
-    add_course(fresh, "c3", "c", price=999, published=False)  # unpublished: ignored
-    add_user(fresh, "u1")
-    add_user(fresh, "u2")
+def test_revenue_counts_each_enrollment_price(empty_db):
+    add_course(empty_db, "c1", "a", price=100)
+    add_course(empty_db, "c2", "b", price=100)  # same price: must count twice
+    add_course(empty_db, "c3", "c", price=999, published=False)  # unpublished: ignored
+    add_user(empty_db, "u1")
+    add_user(empty_db, "u2")
     day = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
-    add_progress(fresh, "u1", "c1-l1", created=day)
-    add_progress(fresh, "u1", "c1-l2", created=day + dt.timedelta(days=1))  # same enrollment
-    add_progress(fresh, "u1", "c2-l1", created=day)
-    add_progress(fresh, "u2", "c3-l1", created=day)
-    add_progress(fresh, "u2", "c1-l1", created=day - dt.timedelta(days=5))  # before the range
-    rows = both(fresh, "revenue_metrics", {"start_date": "2026-03-09", "end_date": "2026-03-11"})
+    add_progress(empty_db, "u1", "c1-l1", created=day)
+    add_progress(empty_db, "u1", "c1-l2", created=day + dt.timedelta(days=1))  # same enrollment
+    add_progress(empty_db, "u1", "c2-l1", created=day)
+    add_progress(empty_db, "u2", "c3-l1", created=day)
+    add_progress(empty_db, "u2", "c1-l1", created=day - dt.timedelta(days=5))  # before the range
+    rows = both(empty_db, "revenue_metrics", {"start_date": "2026-03-09", "end_date": "2026-03-11"})
     assert [(r["new_enrollments"], r["potential_revenue"], r["active_courses"]) for r in rows] == [
         (0, 0, 0),
         (2, 200, 2),
         (0, 0, 0),
     ]
     late = both(
-        fresh,
+        empty_db,
         "revenue_metrics",
         {"start_date": "2026-03-10", "end_date": "2026-03-10", "tz": "Pacific/Kiritimati"},
     )

@@ -16,11 +16,9 @@ from ansible.module_utils import vedfin_bench as vb
 from ansible.module_utils.vedfin_bench import report as vr
 from ansible.module_utils.vedfin_pg import params_from_conninfo
 from ansible_run import run_module
-from app_db import create_app_db, drop_app_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql" / "analytics"
-SMALL = {"preset": "custom", "users": 120, "courses": 10, "behavior_logs": 3000, "days": 21}
 TINY = {"iterations": 3, "warmup": 1, "concurrency": 4, "duration": 2.0, "time_budget": 10.0}
 PROFILE = {
     "total_memory_mb": 4096,
@@ -33,17 +31,9 @@ PROFILE = {
 
 
 @pytest.fixture(scope="module")
-def bench_db(pg_server):
-    """A database with the app schema, the ops migrations and a small deterministic seed."""
-    info = create_app_db(pg_server, {"seed": 3, **SMALL})
-    yield info
-    drop_app_db(pg_server, info)
-
-
-@pytest.fixture(scope="module")
-def result(bench_db, redis_server):
+def result(small_app_db, redis_server):
     return vb.run_bench(
-        bench_db,
+        small_app_db,
         redis_server.url,
         vb.BenchOptions(scale="demo", tuned_settings=pg_tune.compute(PROFILE), **TINY),
     )
@@ -71,10 +61,10 @@ def test_every_query_and_variant_is_measured(result):
     json.dumps(result, allow_nan=False)  # JSON-safe as documented
 
 
-def test_representative_params_come_from_the_data(result, bench_db):
+def test_representative_params_come_from_the_data(result, small_app_db):
     picks = result["picks"]
     assert len(picks["user_ids"]) == 5 and len(picks["course_ids"]) == 5 and picks["group_ids"]
-    with psycopg.connect(**bench_db) as conn:
+    with psycopg.connect(**small_app_db) as conn:
         top_user = conn.execute(
             'SELECT "userId" FROM "BehaviorLog" WHERE "userId" IS NOT NULL '
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
@@ -124,9 +114,9 @@ def test_mixed_workload_is_bounded_and_hits_the_cache(result):
     assert mixed["per_query"]["leaderboard"]["n"] >= mixed["per_query"]["gamification_effectiveness"]["n"]
 
 
-def test_mixed_workload_stops_at_the_request_limit(bench_db, redis_server):
+def test_mixed_workload_stops_at_the_request_limit(small_app_db, redis_server):
     r = vb.run_bench(
-        bench_db,
+        small_app_db,
         redis_server.url,
         vb.BenchOptions(
             iterations=1,
@@ -167,9 +157,9 @@ def test_checks_and_reports(result, tmp_path):
     assert "overall:" in summary
 
 
-def test_without_redis(bench_db):
+def test_without_redis(small_app_db):
     r = vb.run_bench(
-        bench_db,
+        small_app_db,
         None,
         vb.BenchOptions(iterations=1, warmup=0, concurrency=2, duration=0.5, queries=["top_courses"]),
     )
@@ -182,11 +172,11 @@ def test_without_redis(bench_db):
     assert "single-flight: not run" in vb.summary_table(r)
 
 
-def test_bad_options_are_refused(bench_db):
+def test_bad_options_are_refused(small_app_db):
     with pytest.raises(vb.BenchError, match="iterations"):
-        vb.run_bench(bench_db, None, vb.BenchOptions(iterations=0))
+        vb.run_bench(small_app_db, None, vb.BenchOptions(iterations=0))
     with pytest.raises(vb.BenchError, match="unknown queries"):
-        vb.run_bench(bench_db, None, vb.BenchOptions(queries=["nope"]))
+        vb.run_bench(small_app_db, None, vb.BenchOptions(queries=["nope"]))
 
 
 def _module_args(info, redis_url, tmp_path, **extra):
@@ -199,9 +189,9 @@ def _module_args(info, redis_url, tmp_path, **extra):
     }
 
 
-def test_module_runs_and_writes_reports(bench_db, redis_server, tmp_path):
+def test_module_runs_and_writes_reports(small_app_db, redis_server, tmp_path):
     args = _module_args(
-        bench_db,
+        small_app_db,
         redis_server.url,
         tmp_path,
         iterations=2,
@@ -224,8 +214,8 @@ def test_module_runs_and_writes_reports(bench_db, redis_server, tmp_path):
     assert res["output_json"].endswith("bench.json") and "output_html" not in res
 
 
-def test_module_check_mode_runs_nothing(bench_db, redis_server, tmp_path):
-    res = run_module("vedfin_bench", _module_args(bench_db, redis_server.url, tmp_path), check=True)
+def test_module_check_mode_runs_nothing(small_app_db, redis_server, tmp_path):
+    res = run_module("vedfin_bench", _module_args(small_app_db, redis_server.url, tmp_path), check=True)
     assert not res["failed"], res.get("msg")
     assert res["changed"] is False
     assert res["preflight"]["server_version"].startswith("15")
@@ -233,16 +223,16 @@ def test_module_check_mode_runs_nothing(bench_db, redis_server, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_module_check_mode_reports_problems(bench_db, redis_server, pg_server, tmp_path):
-    bad_db = _module_args({**bench_db, "dbname": "no_such_db"}, redis_server.url, tmp_path)
+def test_module_check_mode_reports_problems(small_app_db, redis_server, pg_server, tmp_path):
+    bad_db = _module_args({**small_app_db, "dbname": "no_such_db"}, redis_server.url, tmp_path)
     res = run_module("vedfin_bench", bad_db, check=True)
     assert res["failed"] and "cannot connect" in res["msg"]
     assert pg_server.password not in json.dumps(res)
-    bad_redis = _module_args(bench_db, "redis://127.0.0.1:1/0", tmp_path)
+    bad_redis = _module_args(small_app_db, "redis://127.0.0.1:1/0", tmp_path)
     res = run_module("vedfin_bench", bad_redis, check=True)
     assert res["failed"] and "does not answer" in res["msg"]
     # --check before the SQL copy exists: a warning, the rest is still checked
-    no_sql = _module_args(bench_db, redis_server.url, tmp_path, sql_dir=str(tmp_path / "missing"))
+    no_sql = _module_args(small_app_db, redis_server.url, tmp_path, sql_dir=str(tmp_path / "missing"))
     res = run_module("vedfin_bench", no_sql, check=True)
     assert not res["failed"], res.get("msg")
     assert any("sql_dir" in w for w in res.get("warnings", []))

@@ -27,7 +27,6 @@ from pathlib import Path
 import pytest
 import redis
 from ansible_run import run_playbook
-from app_db import create_app_db, drop_app_db
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP = {"ANSIBLE_KEEP_REMOTE_FILES": "1"}
@@ -37,7 +36,6 @@ HOMES = [
     "/var/lib/postgresql/.ansible",
     "/var/lib/postgresql/.ansible_async",
 ]
-SMALL = {"preset": "custom", "users": 60, "courses": 6, "behavior_logs": 1500, "days": 14}
 
 
 def plays() -> list:
@@ -103,18 +101,11 @@ def bench_vars(pg_server, db: dict, app_redis, tmp_path: Path, **more) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def bench_db(pg_server):
-    info = create_app_db(pg_server, {"seed": 5, **SMALL})
-    yield info
-    drop_app_db(pg_server, info)
-
-
-def test_bench_run_leaves_no_password_on_the_host(pg_server, bench_db, app_redis, tmp_path):
+def test_bench_run_leaves_no_password_on_the_host(pg_server, small_app_db, app_redis, tmp_path):
     _, password = app_redis
     # As root without become: the payload goes to the remote_tmp (kept here: ansible_run's
     # default one is deleted with its temp dir, which would hide a leak).
-    ev = bench_vars(pg_server, bench_db, app_redis, tmp_path, ansible_become=False)
+    ev = bench_vars(pg_server, small_app_db, app_redis, tmp_path, ansible_become=False)
     remote_tmp = tmp_path / "remote"
     run = run_playbook(
         plays(), extra_vars=ev, env={**KEEP, "ANSIBLE_REMOTE_TEMP": str(remote_tmp)}, timeout=600
@@ -140,7 +131,9 @@ def test_bench_run_leaves_no_password_on_the_host(pg_server, bench_db, app_redis
     assert password not in run.stdout + run.stderr
 
 
-def test_failed_bench_as_postgres_leaves_no_password_on_the_host(pg_server, bench_db, app_redis, tmp_path):
+def test_failed_bench_as_postgres_leaves_no_password_on_the_host(
+    pg_server, small_app_db, app_redis, tmp_path
+):
     """Become to the unprivileged postgres user, as on a real host: the payload lands in
     /var/tmp/ansible-tmp-*. The system Python has no psycopg, so the module fails at once: the
     play must still remove its payload (block/always)."""
@@ -149,7 +142,7 @@ def test_failed_bench_as_postgres_leaves_no_password_on_the_host(pg_server, benc
         pytest.skip("needs a postgres OS user")
     ev = bench_vars(
         pg_server,
-        bench_db,
+        small_app_db,
         app_redis,
         tmp_path,
         ansible_python_interpreter="/usr/bin/python3",

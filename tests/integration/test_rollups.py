@@ -70,11 +70,9 @@ def assert_counters_exact(conn) -> None:
 
 
 @pytest.fixture
-def db(pg_server):
-    info = new_db(pg_server, seed=False)
-    with psycopg.connect(**info, autocommit=True) as conn:
-        yield conn
-    drop_db(pg_server, info)
+def db(empty_db):
+    """tests/conftest.py's empty app database, by a short name (these tests write to it a lot)."""
+    return empty_db
 
 
 def small_world(conn) -> None:

@@ -7,6 +7,7 @@ No host needed: these read the roles' YAML.
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,41 @@ def test_secrets_are_no_log(role):
     for name, spec in specs(role)["main"]["options"].items():
         if any(word in name for word in SECRET_WORDS):
             assert spec.get("no_log") is True, f"{role}: {name}"
+
+
+# `role_var | default(literal)` in a playbook that does not run the role: the fallback must be
+# the role's own default, or the playbook and the role drift apart.
+PLAYBOOKS = ROLES.parent / "playbooks"
+FALLBACK = re.compile(r"\b([a-z][a-z0-9_]*)\s*\|\s*default\(\s*('[^']*'|\"[^\"]*\"|-?\d+|true|false)\s*[,)]")
+
+
+def role_defaults() -> dict[str, object]:
+    out: dict[str, object] = {}
+    for role in ROLE_NAMES:
+        out.update(load(role, "defaults/main.yml"))
+    return out
+
+
+def resolve(defaults: dict, name: str):
+    """A role default, through defaults that only name another role variable
+    (pgbackrest_pg_port: "{{ postgresql_port | default(5432) }}" -> postgresql_port's)."""
+    value = defaults[name]
+    match = re.fullmatch(r"\{\{\s*([a-z][a-z0-9_]*)\s*\|\s*default\((.*)\)\s*\}\}", str(value))
+    if not match:
+        return value
+    return resolve(defaults, match[1]) if match[1] in defaults else yaml.safe_load(match[2])
+
+
+def test_playbook_fallbacks_equal_the_role_defaults():
+    defaults = role_defaults()
+    drifted, seen = [], 0
+    for path in sorted(PLAYBOOKS.glob("*.yml")):
+        for name, literal in FALLBACK.findall(path.read_text()):
+            if name not in defaults:
+                continue  # not a role variable (scale, backup_hosts, ...)
+            seen += 1
+            value, default = yaml.safe_load(literal), resolve(defaults, name)
+            if str(value) != str(default):
+                drifted.append(f"{path.name}: {name} | default({literal}), role default {default!r}")
+    assert seen > 0
+    assert not drifted, "\n".join(drifted)
