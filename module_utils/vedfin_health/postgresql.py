@@ -24,6 +24,12 @@ MIN_CHECKPOINTS = 5
 MIN_DEAD_ROWS = 1000
 MIN_STATEMENT_CALLS = 5
 MIN_BLOAT_BYTES = 1024 * 1024
+# Rows a table needs before a foreign key without an index, or stale statistics, matter.
+MIN_TABLE_ROWS = 1000
+# Statistics lag when the rows changed since the last analyze exceed this many times
+# autovacuum's own trigger and that analyze is older than ANALYZE_LAG_MIN_AGE_S.
+ANALYZE_LAG_FACTOR = 2
+ANALYZE_LAG_MIN_AGE_S = 3600
 
 # The queries of this section (sql/health/<name>.sql); overview runs before any check.
 REQUIRED_SQL = (
@@ -33,6 +39,11 @@ REQUIRED_SQL = (
     "bloat",
     "unused_indexes",
     "duplicate_indexes",
+    "invalid_indexes",
+    "fk_without_index",
+    "stale_statistics",
+    "sequences",
+    "wraparound",
     "sessions",
     "lock_waits",
     "checkpoints",
@@ -218,6 +229,86 @@ def pg_unused_indexes(ctx: PgContext) -> Outcome:
 def pg_duplicate_indexes(ctx: PgContext) -> Outcome:
     found = ctx.rows("duplicate_indexes")
     return Outcome(value=len(found), details=found)
+
+
+@check(
+    "pg_invalid_indexes",
+    "Invalid indexes",
+    unit="count",
+    anchor="invalid-indexes",
+    remedy="DROP INDEX CONCURRENTLY, remove the cause, build it again",
+    above=(1, None),
+)
+def pg_invalid_indexes(ctx: PgContext) -> Outcome:
+    found = ctx.rows("invalid_indexes")
+    note = "left by a failed CONCURRENTLY build" if found else ""
+    return Outcome(value=len(found), note=note, details=found)
+
+
+@check(
+    "pg_fk_without_index",
+    "Foreign keys without an index",
+    unit="count",
+    anchor="foreign-keys-without-an-index",
+    remedy="CREATE INDEX CONCURRENTLY on the key's columns (migration)",
+    above=(1, None),
+)
+def pg_fk_without_index(ctx: PgContext) -> Outcome:
+    found = ctx.rows("fk_without_index", {"min_rows": MIN_TABLE_ROWS})
+    return Outcome(value=len(found), note=f"tables with >= {MIN_TABLE_ROWS} rows", details=found[:TOP])
+
+
+@check(
+    "pg_stale_statistics",
+    "Tables with missing or stale statistics",
+    unit="count",
+    anchor="stale-planner-statistics",
+    remedy="ANALYZE the listed tables; re-enable or tune autovacuum for them",
+    above=(1, None),
+)
+def pg_stale_statistics(ctx: PgContext) -> Outcome:
+    found = ctx.rows(
+        "stale_statistics",
+        {"min_rows": MIN_TABLE_ROWS, "lag_factor": ANALYZE_LAG_FACTOR, "min_age_s": ANALYZE_LAG_MIN_AGE_S},
+    )
+    return Outcome(
+        value=len(found),
+        note=f"never analyzed, autovacuum off, or > {ANALYZE_LAG_FACTOR}x autovacuum's trigger behind",
+        details=to_json_safe(found[:TOP]),
+    )
+
+
+@check(
+    "pg_sequences",
+    "Sequence nearest its limit",
+    unit="ratio",
+    anchor="sequence-exhaustion",
+    remedy="Widen the column and its sequence to bigint (migration)",
+    above=(0.75, 0.9),
+)
+def pg_sequences(ctx: PgContext) -> Outcome:
+    found = ctx.rows("sequences")
+    if not found:
+        return Outcome(value=0.0, note="no sequence")
+    top = found[0]
+    column = f" ({top['table_column']} {top['column_type']})" if top["table_column"] else ""
+    note = f"{top['sequence']}{column}: {top['last_value'] or 0} of {top['limit_value']}"
+    return Outcome(value=round(top["ratio"], 4), note=note, details=to_json_safe(found[:TOP]))
+
+
+@check(
+    "pg_wraparound",
+    "Transaction-ID and multixact age",
+    unit="ratio",
+    anchor="transaction-id-wraparound",
+    remedy="End what holds the xmin horizon, VACUUM (FREEZE) the oldest database",
+    above=(0.5, 0.75),
+)
+def pg_wraparound(ctx: PgContext) -> Outcome:
+    found = ctx.rows("wraparound")
+    top = found[0]
+    note = f"oldest: {top['database']} (xid age {top['xid_age']}, multixact age {top['multixact_age']})"
+    return Outcome(value=round(top["ratio"], 4), note=note, details=found)
 
 
 @check(
