@@ -34,6 +34,7 @@ Public API
     ``run_playbook(playbook, *, check=False, diff=False, extra_vars=None, env=None,
     timeout=300, inventory=None, args=()) -> PlaybookRun`` with ``.rc``, ``.data`` (parsed JSON), ``.stdout``,
     ``.stderr``, ``.task_results(host='localhost') -> list[dict]``
+    ``repo_playbook_on_localhost(playbook, groups) -> list`` (plays for ``run_playbook``)
     ``AnsibleRunError``
 """
 
@@ -51,6 +52,16 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def repo_playbook_on_localhost(playbook: str, groups: list[str]) -> list:
+    """Plays that run the repo's ``playbooks/<playbook>`` against localhost, first put into the
+    inventory ``groups`` the playbook targets (add_host, tagged always so a --tags run keeps it)."""
+    add = {"ansible.builtin.add_host": {"name": "localhost", "groups": list(groups)}, "tags": ["always"]}
+    return [
+        {"name": "inventory", "hosts": "localhost", "gather_facts": False, "tasks": [add]},
+        {"import_playbook": str(ROOT / "playbooks" / playbook)},
+    ]
 
 
 class AnsibleRunError(RuntimeError):

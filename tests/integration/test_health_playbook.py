@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from ansible_run import run_playbook
+from ansible_run import repo_playbook_on_localhost, run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITOR_PASSWORD = "monitor-test-secret"
@@ -34,21 +34,7 @@ def monitor_redis(redis_server):
 
 
 def plays() -> list:
-    # add_host puts localhost into the inventory groups the playbook targets.
-    return [
-        {
-            "name": "inventory",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "ansible.builtin.add_host": {"name": "localhost", "groups": ["postgresql", "redis"]},
-                    "tags": ["always"],
-                }
-            ],
-        },
-        {"import_playbook": str(ROOT / "playbooks" / "health.yml")},
-    ]
+    return repo_playbook_on_localhost("health.yml", ["postgresql", "redis"])
 
 
 def extra(pg_db, pg_server, monitor_redis, tmp_path, **more) -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from ansible_run import run_playbook
+from ansible_run import repo_playbook_on_localhost, run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP = {"ANSIBLE_KEEP_REMOTE_FILES": "1"}
@@ -39,15 +39,7 @@ HOMES = [
 
 
 def plays() -> list:
-    return [
-        {
-            "name": "inventory",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [{"ansible.builtin.add_host": {"name": "localhost", "groups": ["postgresql"]}}],
-        },
-        {"import_playbook": str(ROOT / "playbooks" / "bench.yml")},
-    ]
+    return repo_playbook_on_localhost("bench.yml", ["postgresql"])
 
 
 def files_holding(secret: str, remote_tmp: Path) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from ansible.module_utils import vedfin_migrate
 from ansible.module_utils import vedfin_seed as vs
 from ansible.module_utils.vedfin_pg import params_from_conninfo
-from ansible_run import run_module
+from ansible_run import repo_playbook_on_localhost, run_module
 from app_db import create_database, drop_database
 from test_rollups import COUNTERS
 
@@ -598,20 +598,7 @@ def test_rollups_maintained_by_triggers_when_not_superuser(schema_db, pg_server)
 
 # -- playbooks/seed.yml refuses before touching ---------------------------------------------------
 def _seed_guard_plays() -> list:
-    return [
-        {
-            "name": "inventory",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "ansible.builtin.add_host": {"name": "localhost", "groups": ["postgresql"]},
-                    "tags": ["always"],
-                }
-            ],
-        },
-        {"import_playbook": str(ROOT / "playbooks" / "seed.yml")},
-    ]
+    return repo_playbook_on_localhost("seed.yml", ["postgresql"])
 
 
 def _run_seed_guard(extra_vars):
