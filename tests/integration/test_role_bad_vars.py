@@ -46,7 +46,8 @@ def test_bad_vars_rejected(role):
 
 def test_good_vars_pass_validation():
     # One run per role with only good vars (postgresql and nocodb check live servers: molecule).
-    for role, extra in [("redis", {}), ("base", {}), ("base", SSH_OK), ("pgbackrest", {})]:
+    roles = [("redis", {}), ("base", {}), ("base", SSH_OK), ("pgbackrest", {}), ("monitoring", {})]
+    for role, extra in roles:
         outcomes, _ = validate(role, bad_vars_cases.Case("good", extra, ()))
         assert not outcomes["good"].rejected, (role, outcomes["good"].message[-3000:])
 
