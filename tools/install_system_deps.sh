@@ -17,17 +17,4 @@ if ((${#missing[@]})); then
 fi
 $sudo bash "$(dirname "$0")/../molecule/image/setup-podman.sh"
 
-# promtool (the alert rules' tests) from Debian's prometheus package, unpacked into .local/bin:
-# installing the package would also start a Prometheus server on this machine.
-promtool=$(cd "$(dirname "$0")/.." && pwd)/.local/bin/promtool
-if [[ ! -x $promtool ]]; then
-  tmp=$(mktemp -d)
-  chmod 0755 "$tmp"  # apt-get download runs as _apt
-  (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null) \
-    || { $sudo apt-get update -qq && (cd "$tmp" && apt-get download -qq prometheus); }
-  mkdir -p "$(dirname "$promtool")"
-  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool >"$promtool.part"
-  chmod 0755 "$promtool.part" && mv "$promtool.part" "$promtool"
-  rm -rf "$tmp"
-  echo "install_system_deps: $("$promtool" --version 2>&1 | head -n1) in .local/bin"
-fi
+bash "$(dirname "$0")/install_promtool.sh"

@@ -288,8 +288,8 @@ def pg_stale_statistics(ctx: PgContext) -> Outcome:
 )
 def pg_sequences(ctx: PgContext) -> Outcome:
     found = ctx.rows("sequences")
-    if not found:
-        return Outcome(value=0.0, note="no sequence")
+    if not found or found[0]["ratio"] is None:
+        return Outcome(value=0.0, note="no sequence this role may read")
     top = found[0]
     column = f" ({top['table_column']} {top['column_type']})" if top["table_column"] else ""
     note = f"{top['sequence']}{column}: {top['last_value'] or 0} of {top['limit_value']}"

@@ -55,6 +55,8 @@ def client_key() -> Path:
             tmp.rename(KEY.parent)
         except OSError:
             shutil.rmtree(tmp)
+        if not KEY.exists():
+            raise RuntimeError(f"test host SSH key missing: remove {KEY.parent} and run again")
     return KEY
 
 
@@ -70,8 +72,11 @@ class VarsModule(BaseVarsPlugin):
             "ansible_connection": "ssh",  # the short name: testinfra maps only that one to its SSH backend
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(key),
+            # Only this key (an agent with many keys would use up the tries); %n is the
+            # container's name as given (%h would be lower-cased).
             "ansible_ssh_common_args": (
                 "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-                f' -o ProxyCommand="{PROXY} %h {key}.pub"'
+                " -o IdentitiesOnly=yes -o IdentityAgent=none"
+                f" -o ProxyCommand=\"'{PROXY}' %n '{key}.pub'\""
             ),
         }

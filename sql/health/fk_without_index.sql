@@ -1,6 +1,6 @@
--- Foreign keys whose columns do not lead any valid, non-partial index of their table, on
--- tables with at least min_rows rows: each DELETE or key UPDATE of a referenced row then
--- scans the referencing table, and holds its lock meanwhile.
+-- Foreign keys whose columns do not lead any valid, non-partial index of their table (as key
+-- columns, not INCLUDE ones), on tables with at least min_rows rows: each DELETE or key
+-- UPDATE of a referenced row then scans the referencing table, and holds its lock meanwhile.
 SELECT con.conrelid::regclass::text AS "table",
        con.conname AS constraint_name,
        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
@@ -18,6 +18,7 @@ WHERE con.contype = 'f'
     WHERE i.indrelid = con.conrelid
       AND i.indisvalid
       AND i.indpred IS NULL
+      AND cardinality(con.conkey) <= i.indnkeyatts  -- INCLUDE columns do not lead the index
       AND (i.indkey::int2[])[0:cardinality(con.conkey) - 1] @> con.conkey
       AND con.conkey @> (i.indkey::int2[])[0:cardinality(con.conkey) - 1]
   )

@@ -85,6 +85,20 @@ def test_int4_key_near_its_limit_is_found_through_its_bigint_sequence(pg_db):
     assert check["status"] == "crit" and check["details"][0]["sequence"] == "public.small_id_seq"
 
 
+def test_sequences_measure_from_where_they_start_counting(pg_db):
+    with psycopg.connect(**pg_db, autocommit=True) as conn:
+        # Descending from 1000 to 1, two values used; ascending from -2^31 (an int4 key that
+        # starts at its type's minimum), three quarters used.
+        conn.execute("CREATE SEQUENCE down INCREMENT -1 MINVALUE 1 MAXVALUE 1000 START 1000")
+        conn.execute("SELECT nextval('down'), nextval('down')")
+        conn.execute("CREATE SEQUENCE from_min AS integer MINVALUE -2147483648 START -2147483648")
+        conn.execute("SELECT setval('from_min', 1073741823)")
+    rows = {r["sequence"]: r for r in one(pg_db, "pg_sequences")["details"]}
+    assert rows["public.down"]["ratio"] == pytest.approx(1 / 999)
+    assert rows["public.down"]["limit_value"] == 1
+    assert rows["public.from_min"]["ratio"] == pytest.approx(0.75)
+
+
 def test_failed_concurrent_unique_index_is_invalid(pg_db):
     with psycopg.connect(**pg_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE dup (v int)")
@@ -111,6 +125,7 @@ def test_foreign_key_without_a_leading_index(pg_db):
         conn.execute("CREATE INDEX child_id_a_b ON child (id, a, b)")
         # ... nor does a partial one; a table below the row floor is left out.
         conn.execute("CREATE INDEX child_a_b_part ON child (a, b) WHERE a > 5")
+        conn.execute("CREATE INDEX child_id_incl ON child (a) INCLUDE (b)")  # b is no key column
         conn.execute(
             "CREATE TABLE tiny (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES parent)"
         )
