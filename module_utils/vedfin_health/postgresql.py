@@ -3,7 +3,8 @@
 The checks read the queries of sql/health (``load_sql``: the texts the playbook passes, or a
 directory) through a ``PgContext``; the ones that several checks read (hit ratios, sessions,
 checkpoints, replication, settings) run once per run. A check that raises is ``warn`` with
-the error in its note; the others still run.
+the error in its note; the others still run. Details keep psycopg's values (dates, Decimals):
+the runner makes the whole result JSON-safe once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from ansible.module_utils.vedfin_health.registry import TOP, HealthError, Outcome, section
 from ansible.module_utils.vedfin_health.settings import settings_drift
 from ansible.module_utils.vedfin_health.status import evaluate, grade, oneline, ratio, worst
-from ansible.module_utils.vedfin_pg import to_json_safe
 from ansible.module_utils.vedfin_preflight import check as app_schema_check
 
 check = section("postgresql")
@@ -183,7 +183,7 @@ def pg_dead_tuples(ctx: PgContext) -> Outcome:
     return Outcome(
         value=max((r["ratio"] for r in found), default=0.0),
         note=f"{len(found)} table(s) at or above the warn ratio with >= {MIN_DEAD_ROWS} dead rows",
-        details=to_json_safe(found),
+        details=found,
     )
 
 
@@ -274,7 +274,7 @@ def pg_stale_statistics(ctx: PgContext) -> Outcome:
     return Outcome(
         value=len(found),
         note=f"never analyzed, autovacuum off, or > {ANALYZE_LAG_FACTOR}x autovacuum's trigger behind",
-        details=to_json_safe(found[:TOP]),
+        details=found[:TOP],
     )
 
 
@@ -293,7 +293,7 @@ def pg_sequences(ctx: PgContext) -> Outcome:
     top = found[0]
     column = f" ({top['table_column']} {top['column_type']})" if top["table_column"] else ""
     note = f"{top['sequence']}{column}: {top['last_value'] or 0} of {top['limit_value']}"
-    return Outcome(value=round(top["ratio"], 4), note=note, details=to_json_safe(found[:TOP]))
+    return Outcome(value=round(top["ratio"], 4), note=note, details=found[:TOP])
 
 
 @check(
