@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             f"NocoDB:    {ssh} -p {port} -N -L 8080:127.0.0.1:8080 ops@127.0.0.1"
             "\n           then http://127.0.0.1:8080/dashboard "
             "(admin: admin@vedfin.local, password in .local/secrets/nocodb_admin)"
+            f"\nPrometheus: {ssh} -p {port} -N -L 9090:127.0.0.1:9090 -L 9093:127.0.0.1:9093 ops@127.0.0.1"
+            "\n           then http://127.0.0.1:9090/alerts (rules) and http://127.0.0.1:9093 (Alertmanager)"
             + (
                 f"\nStandby:   {ssh} -p {REPLICA_SSH_PORT} ops@127.0.0.1   ({REPLICA_HOST})"
                 if args.replica

@@ -23,11 +23,13 @@ STAGES = {
         Stage("backup", "playbooks/backup.yml", "on-demand pgBackRest backup"),
         Stage("restore-verify", "playbooks/restore_verify.yml", "restore into a scratch instance and verify"),
         Stage("tune", "playbooks/tune.yml", "tuning rollout (use --check --diff to preview)"),
+        Stage("monitoring", "playbooks/monitoring.yml", "Prometheus, Alertmanager, exporters; what fires"),
     )
 }
 
-# `demo`: a fresh machine to a measured, backed-up and restore-verified host; health last, so
-# it grades the backup the demo just took (before it, a fresh host has none: crit).
-DEMO = ("vps-up", "site", "bench", "backup", "restore-verify", "health")
+# `demo`: a fresh machine to a measured, backed-up and restore-verified host; health after the
+# backup, so it grades the backup the demo just took (before it, a fresh host has none: crit);
+# monitoring last, so the alerts it lists see the backup, the drill and the health results.
+DEMO = ("vps-up", "site", "bench", "backup", "restore-verify", "health", "monitoring")
 
 COMMANDS = ("demo", *(n for n in STAGES if n != "vps-up"))
