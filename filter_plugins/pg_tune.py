@@ -1,4 +1,6 @@
-"""PostgreSQL tuning filters: ``pg_tune`` (pgtune's formulas) and ``pg_size_to_mb``.
+"""PostgreSQL tuning filters: ``pg_tune`` (pgtune's formulas), ``pg_size_to_mb``, and the host's
+memory budget (``pg_host_memory``, ``pg_memory_reservations``, ``pg_memory_budget``): the RAM
+pg_tune plans for is what the other services on the host leave.
 
 The formulas follow le0pard's pgtune (https://pgtune.leopard.in.ua), file
 ``src/features/configuration/configurationSlice.js`` of github.com/le0pard/pgtune, and its
@@ -6,7 +8,8 @@ output formatting (``src/common/components/configurationView/index.jsx``). docs/
 lists every formula with its source and the few places where we deliberately differ.
 
 Everything here is a pure function of its arguments: no I/O, no Ansible state. Tests import
-this file directly (``import pg_tune``) and call ``compute()`` / ``size_to_mb()``.
+this file directly (``import pg_tune``) and call ``compute()`` / ``size_to_mb()`` /
+``host_memory()`` / ``reservations()`` / ``budget()``.
 """
 
 from __future__ import annotations
@@ -326,6 +329,214 @@ def size_to_mb(value: Any) -> int:
     return -(-numerator // denominator)
 
 
+# --- memory budget: PostgreSQL's share of a host it shares ------------------------------
+#
+# pg_tune plans for "the RAM PostgreSQL may use". On a VPS that also runs Redis, NocoDB and
+# monitoring, that is the host's RAM minus what the other services may take: each service
+# reserves its systemd MemoryMax (the most its role lets it take before systemd stops it), the
+# OS a fixed amount. docs/TUNING.md#memory-budget has the model and a table it generates.
+
+MIB = 1024 * 1024
+# Services the budget knows how to reserve for, in report order; extra reservations follow.
+SERVICES = ("redis", "nocodb", "monitoring")
+# The variables behind each reservation, named in the refusal so the fix is obvious.
+RESERVATION_VARIABLES = {
+    "os": "postgresql_memory_reserved_os_mb",
+    "redis": "redis_maxmemory_mb / redis_maxmemory_ram_percent / redis_systemd_memory_max_mb",
+    "nocodb": "nocodb_memory_max_mb",
+    "monitoring": "monitoring_prometheus_memory_max / monitoring_exporter_memory_max / "
+    "monitoring_alertmanager_memory_max",
+}
+# The redis role's MemoryMax when redis_systemd_memory_max_mb is 0: 2 x maxmemory + this.
+REDIS_MEMORY_MAX_EXTRA_MB = 64
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# systemd sizes (MemoryMax=): bytes or a K/M/G/T suffix, base 1024.
+_SYSTEMD_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?)\s*$")
+_SYSTEMD_UNIT = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def _budget_fail(msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(f"pg_memory_budget: {msg}")
+
+
+def _mb(value: Any, name: str, low: int = 0) -> int:
+    """An int of MB >= ``low``; bools and strings are refused (cast inventory strings with | int)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _budget_fail(
+            f"{name} must be an integer of MB (got {type(value).__name__} {value!r}); "
+            "cast inventory strings with | int"
+        )
+    if value < low:
+        raise _budget_fail(f"{name}={value} must be >= {low}")
+    return value
+
+
+def systemd_size_mb(value: Any, name: str) -> int:
+    """A systemd size (256M, 1G, plain bytes) in whole MB, partial MB rounded up."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _SYSTEMD_SIZE_RE.match(text) if isinstance(text, str) else None
+    if not match:
+        raise _budget_fail(
+            f"{name}={value!r} is not a size such as 256M or 1G (infinity and percentages cannot be budgeted)"
+        )
+    return -(-int(match[1]) * _SYSTEMD_UNIT[match[2]] // MIB)
+
+
+def cgroup_limit_mb(text: Any) -> int | None:
+    """A cgroup memory limit file's content (v2 memory.max, v1 memory.limit_in_bytes) in whole MB,
+    rounded down (it is a hard limit); None for no limit ('max') or no file (None, '')."""
+    if text is None:
+        return None
+    value = str(text).strip()
+    if value in ("", "max"):
+        return None
+    if not value.isdigit():
+        raise _budget_fail(f"cgroup memory limit {text!r} is neither 'max' nor a number of bytes")
+    return int(value) // MIB
+
+
+def host_memory(memtotal_mb: Any, cgroup_limits: Any = ()) -> dict:
+    """The RAM to plan for: MemTotal, or a cgroup memory limit when it is lower (containers and
+    some VPS kinds show the machine's MemTotal but enforce a smaller limit). cgroup v1 writes a
+    huge number for "no limit", which is never lower than MemTotal."""
+    memtotal = _mb(memtotal_mb, "memtotal_mb", 1)
+    if isinstance(cgroup_limits, (str, int)) or cgroup_limits is None:
+        cgroup_limits = [cgroup_limits]
+    limits = [mb for mb in (cgroup_limit_mb(text) for text in cgroup_limits) if mb is not None]
+    limit = min(limits, default=None)
+    if limit is not None and limit < memtotal:
+        return {"ram_mb": limit, "memtotal_mb": memtotal, "cgroup_limit_mb": limit, "source": "cgroup"}
+    return {"ram_mb": memtotal, "memtotal_mb": memtotal, "cgroup_limit_mb": None, "source": "memtotal"}
+
+
+def _service(spec: dict, name: str) -> dict | None:
+    value = spec.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _budget_fail(f"{name} must be a mapping of its role's memory settings or null, got {value!r}")
+    return value
+
+
+def _need(values: dict, service: str, key: str) -> Any:
+    if key not in values:
+        raise _budget_fail(f"{service} is missing {key}")
+    return values[key]
+
+
+def reservations(spec: Any) -> dict[str, int]:
+    """MB reserved on the host for everything but PostgreSQL, in report order (os, the
+    services present, then the extras).
+
+    ``spec``: ``os_mb``; ``memtotal_mb`` (the redis role takes its percentage of MemTotal);
+    per service on this host its role's settings, absent or null when it is not here:
+    ``redis: {maxmemory_mb, maxmemory_ram_percent, systemd_memory_max_mb}``,
+    ``nocodb: {memory_max_mb}``, ``monitoring: {prometheus_memory_max, exporter_memory_max,
+    exporters, alertmanager_memory_max (null when Alertmanager is off)}``; ``extra: {name: MB}``.
+
+    A service reserves its systemd MemoryMax, computed as its role computes it.
+    """
+    if not isinstance(spec, dict):
+        raise _budget_fail(f"reservations input must be a mapping, got {type(spec).__name__}")
+    unknown = sorted(str(k) for k in spec if k not in ("os_mb", "memtotal_mb", "extra", *SERVICES))
+    if unknown:
+        raise _budget_fail(f"unknown key(s): {', '.join(unknown)}; services known: {', '.join(SERVICES)}")
+    out = {"os": _mb(spec.get("os_mb"), "postgresql_memory_reserved_os_mb")}
+
+    redis = _service(spec, "redis")
+    if redis is not None:
+        memory_max = _mb(_need(redis, "redis", "systemd_memory_max_mb"), "redis_systemd_memory_max_mb")
+        if memory_max == 0:
+            maxmemory = _mb(_need(redis, "redis", "maxmemory_mb"), "redis_maxmemory_mb")
+            if maxmemory == 0:
+                memtotal = _mb(spec.get("memtotal_mb"), "memtotal_mb", 1)
+                percent = _need(redis, "redis", "maxmemory_ram_percent")
+                percent = _mb(percent, "redis_maxmemory_ram_percent", 1)
+                maxmemory = int(memtotal * percent / 100)  # as the redis role: (memtotal * pct / 100) | int
+            memory_max = 2 * maxmemory + REDIS_MEMORY_MAX_EXTRA_MB
+        out["redis"] = memory_max
+
+    nocodb = _service(spec, "nocodb")
+    if nocodb is not None:
+        out["nocodb"] = _mb(_need(nocodb, "nocodb", "memory_max_mb"), "nocodb_memory_max_mb", 1)
+
+    monitoring = _service(spec, "monitoring")
+    if monitoring is not None:
+        exporters = _mb(_need(monitoring, "monitoring", "exporters"), "monitoring exporters")
+        total = systemd_size_mb(
+            _need(monitoring, "monitoring", "prometheus_memory_max"), "monitoring_prometheus_memory_max"
+        )
+        total += exporters * systemd_size_mb(
+            _need(monitoring, "monitoring", "exporter_memory_max"), "monitoring_exporter_memory_max"
+        )
+        alertmanager = monitoring.get("alertmanager_memory_max")
+        if alertmanager is not None:
+            total += systemd_size_mb(alertmanager, "monitoring_alertmanager_memory_max")
+        out["monitoring"] = total
+
+    extra = spec.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise _budget_fail(
+            f"postgresql_memory_reservations_extra must be a mapping of name -> MB, got {extra!r}"
+        )
+    for name, mb in extra.items():
+        if not isinstance(name, str) or not _NAME_RE.match(name) or name in ("os", *SERVICES):
+            raise _budget_fail(
+                f"postgresql_memory_reservations_extra: name {name!r} must be a lower-case identifier other "
+                f"than {', '.join(('os', *SERVICES))} (those have their own settings)"
+            )
+        out[name] = _mb(mb, f"postgresql_memory_reservations_extra.{name}")
+    return out
+
+
+def budget(ram_mb: Any, reserved: Any, override_mb: Any = 0, strict: bool = True) -> dict:
+    """PostgreSQL's share of the host: ``ram_mb`` minus the sum of ``reserved`` ({name: MB}).
+
+    ``postgresql_mb`` is what pg_tune plans for: ``override_mb`` when > 0 (an explicit
+    postgresql_tune_memory_mb wins), else the share. A share below pg_tune's minimum raises
+    with ``strict``; without it (health reports instead of failing) pg_tune gets the minimum
+    and ``fits`` is false. ``over_mb``: how far the reservations plus PostgreSQL's memory
+    exceed RAM (0 when they fit).
+    """
+    ram = _mb(ram_mb, "ram_mb", 1)
+    if not isinstance(reserved, dict):
+        raise _budget_fail(f"reservations must be a mapping of name -> MB, got {reserved!r}")
+    for name, mb in reserved.items():
+        _mb(mb, f"reservation {name}")
+    override = _mb(override_mb, "postgresql_tune_memory_mb")
+    reserved_mb = sum(reserved.values())
+    share = ram - reserved_mb
+    if override:
+        postgresql_mb, source = override, "postgresql_tune_memory_mb"
+    elif share >= MIN_MEMORY_MB:
+        postgresql_mb, source = share, "budget"
+    elif strict:
+        extra = "postgresql_memory_reservations_extra."
+        parts = ", ".join(
+            f"{name} {mb} MB ({RESERVATION_VARIABLES.get(name, extra + name)})"
+            for name, mb in reserved.items()
+        )
+        raise _budget_fail(
+            f"PostgreSQL's share is {share} MB, below pg_tune's minimum of {MIN_MEMORY_MB} MB: RAM {ram} MB "
+            f"minus {reserved_mb} MB reserved ({parts}). Lower those reservations, move a service to "
+            "another host, or set postgresql_tune_memory_mb explicitly (docs/TUNING.md#memory-budget)."
+        )
+    else:
+        postgresql_mb, source = MIN_MEMORY_MB, "minimum"
+    committed = reserved_mb + postgresql_mb
+    return {
+        "ram_mb": ram,
+        "reservations": dict(reserved),
+        "reserved_mb": reserved_mb,
+        "share_mb": share,
+        "postgresql_mb": postgresql_mb,
+        "source": source,
+        "committed_mb": committed,
+        "over_mb": max(0, committed - ram),
+        "fits": committed <= ram,
+    }
+
+
 def pg_tune(profile: Any) -> dict[str, str]:
     """Ansible filter: ``{{ profile | pg_tune }}``."""
     return compute(profile)
@@ -336,8 +547,29 @@ def pg_size_to_mb(value: Any) -> int:
     return size_to_mb(value)
 
 
+def pg_host_memory(memtotal_mb: Any, cgroup_limits: Any = ()) -> dict:
+    """Ansible filter: ``{{ ansible_facts.memtotal_mb | pg_host_memory(cgroup_file_texts) }}``."""
+    return host_memory(memtotal_mb, cgroup_limits)
+
+
+def pg_memory_reservations(spec: Any) -> dict[str, int]:
+    """Ansible filter: ``{{ {'os_mb': 512, 'redis': {...}, ...} | pg_memory_reservations }}``."""
+    return reservations(spec)
+
+
+def pg_memory_budget(ram_mb: Any, reserved: Any, override_mb: Any = 0, strict: bool = True) -> dict:
+    """Ansible filter: ``{{ ram_mb | pg_memory_budget(reservations, postgresql_tune_memory_mb) }}``."""
+    return budget(ram_mb, reserved, override_mb, strict)
+
+
 class FilterModule:
     """PostgreSQL tuning filters."""
 
     def filters(self) -> dict:
-        return {"pg_tune": pg_tune, "pg_size_to_mb": pg_size_to_mb}
+        return {
+            "pg_tune": pg_tune,
+            "pg_size_to_mb": pg_size_to_mb,
+            "pg_host_memory": pg_host_memory,
+            "pg_memory_reservations": pg_memory_reservations,
+            "pg_memory_budget": pg_memory_budget,
+        }

@@ -15,7 +15,8 @@ description:
     pg_stat_statements entries, settings that differ from O(recommended_settings),
     pending_restart), Redis (memory vs maxmemory, hit rate, evictions, clients, RDB/AOF
     status, slowlog), pgBackRest backups (age of the last full and last backup, last failure,
-    timers) and the host (disk of the data directory, memory).
+    timers) and the host (disk of the data directory, memory, the memory budget of
+    O(memory_budget)).
   - A security baseline (section V(security), after dev-sec postgres-baseline and CIS
     PostgreSQL 15) - weak pg_hba methods (trust, password, md5, ident over TCP, non-TLS and
     world-open lines), password_encryption and MD5 hashes still stored, superusers and
@@ -141,6 +142,14 @@ options:
     type: list
     elements: str
     default: [pg_stat_statements, auto_explain, pgaudit, pg_prewarm]
+  memory_budget:
+    description:
+      - The postgresql role's memory budget (C(__postgresql_memory_budget), computed by the
+        C(pg_memory_budget) filter); check C(host_memory_budget) warns when the reservations plus
+        the memory PostgreSQL is tuned for exceed the host's RAM. Needs C(ram_mb),
+        C(reservations) (name -> MB) and C(postgresql_mb), integers of MB. Omit on a host without
+        PostgreSQL (the check then only notes that no budget was given).
+    type: dict
   host_label:
     description: Name of the host written into the result.
     type: str
@@ -257,6 +266,7 @@ def main():
         sql=dict(type="dict", default={}),
         sql_dir=dict(type="path"),
         host_label=dict(type="str", default=""),
+        memory_budget=dict(type="dict"),
         security_superusers=dict(type="list", elements="str", default=["postgres"]),
         security_os_user=dict(type="str", default="postgres"),
         security_preload_libraries=dict(
@@ -294,6 +304,7 @@ def main():
                 "os_user": p["security_os_user"],
                 "preload_libraries": p["security_preload_libraries"],
             },
+            memory_budget=p["memory_budget"],
         )
     except HealthError as exc:
         module.fail_json(msg=f"vedfin_health: {exc}")

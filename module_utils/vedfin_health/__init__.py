@@ -40,7 +40,12 @@ name (``validate_thresholds``).
 from __future__ import annotations
 
 from ansible.module_utils.vedfin_health.backup import PGBACKREST_TIMERS, backup_ages, backup_checks
-from ansible.module_utils.vedfin_health.host import host_checks, meminfo
+from ansible.module_utils.vedfin_health.host import (
+    host_checks,
+    host_memory_budget,
+    meminfo,
+    validate_memory_budget,
+)
 from ansible.module_utils.vedfin_health.postgresql import REQUIRED_SQL, load_sql, pg_checks
 from ansible.module_utils.vedfin_health.redis import redis_checks
 from ansible.module_utils.vedfin_health.registry import (
@@ -106,6 +111,7 @@ __all__ = [
     "file_facts",
     "grade",
     "host_checks",
+    "host_memory_budget",
     "listens_beyond_loopback",
     "load_sql",
     "make_check",
@@ -128,6 +134,7 @@ __all__ = [
     "select_checks",
     "settings_drift",
     "summarize",
+    "validate_memory_budget",
     "validate_security",
     "validate_thresholds",
     "worst",

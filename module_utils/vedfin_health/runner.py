@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from ansible.module_utils.vedfin_health.backup import DEFAULTS as BACKUP_DEFAULTS
 from ansible.module_utils.vedfin_health.backup import backup_checks
-from ansible.module_utils.vedfin_health.host import host_checks
+from ansible.module_utils.vedfin_health.host import host_checks, validate_memory_budget
 from ansible.module_utils.vedfin_health.postgresql import REQUIRED_SQL, load_sql, pg_checks, require_sql
 from ansible.module_utils.vedfin_health.redis import redis_checks
 from ansible.module_utils.vedfin_health.registry import CHECKS, SCHEMA_VERSION, HealthError, select_checks
@@ -33,6 +33,7 @@ def run_health(
     backup: dict | None = None,
     host: str = "",
     security: dict | None = None,
+    memory_budget: dict | None = None,
 ) -> dict:
     """Run the selected checks and return the result (schema in docs/DATABASE_TROUBLESHOOTING.md).
 
@@ -42,12 +43,14 @@ def run_health(
     SQL, what the playbook passes) or ``sql_dir``: the queries of sql/health, needed when
     PostgreSQL is checked; ``backup``: ``{status_dir, stanza, pgbackrest_cmd, timers}``
     overrides; ``security``: ``{superusers, os_user, preload_libraries}`` of the security
-    checks. Bad input (including missing SQL) raises HealthError before anything is
-    contacted; a server that cannot be reached is one crit ``<section>_connection`` check.
+    checks; ``memory_budget``: the postgresql role's budget (``host_memory_budget``). Bad
+    input (including missing SQL) raises HealthError before anything is contacted; a server
+    that cannot be reached is one crit ``<section>_connection`` check.
     """
     limits = validate_thresholds(thresholds)
     names = select_checks(include, exclude)
     security = validate_security(security)
+    memory_budget = validate_memory_budget(memory_budget)
     if recommended is not None and not isinstance(recommended, dict):
         raise HealthError(f"recommended_settings must be a mapping of setting -> value, got {recommended!r}")
     sections = {CHECKS[n].section for n in names}
@@ -106,7 +109,7 @@ def run_health(
     if "backup" in sections:
         checks += backup_checks(names, limits, **{**BACKUP_DEFAULTS, **(backup or {})})
     if "host" in sections:
-        checks += host_checks(names, limits, overview.get("data_directory"))
+        checks += host_checks(names, limits, overview.get("data_directory"), memory_budget)
     return {
         "schema_version": SCHEMA_VERSION,
         "host": host,

@@ -53,7 +53,12 @@ def test_thresholds_override_and_keep_direction():
 def test_select_checks_sections_and_names():
     assert vh.select_checks() == list(vh.CHECKS)
     assert vh.select_checks(["redis"]) == [n for n in vh.CHECKS if n.startswith("redis_")]
-    assert vh.select_checks(["host", "pg_version"]) == ["pg_version", "host_disk", "host_memory"]
+    assert vh.select_checks(["host", "pg_version"]) == [
+        "pg_version",
+        "host_disk",
+        "host_memory",
+        "host_memory_budget",
+    ]
     assert "backup_timers" not in vh.select_checks(None, ["backup_timers"])
 
 

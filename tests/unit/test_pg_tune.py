@@ -395,8 +395,15 @@ def test_pg_size_to_mb_roundtrips_tuned_values():
 # --- FilterModule -----------------------------------------------------------------------
 
 
-def test_filter_module_exposes_both_filters():
+def test_filter_module_exposes_the_filters():
     filters = pg_tune.FilterModule().filters()
-    assert set(filters) == {"pg_tune", "pg_size_to_mb"}
+    # The memory budget filters are tested in test_pg_memory_budget.py.
+    assert set(filters) == {
+        "pg_tune",
+        "pg_size_to_mb",
+        "pg_host_memory",
+        "pg_memory_reservations",
+        "pg_memory_budget",
+    }
     assert filters["pg_tune"](GOOD)["shared_buffers"] == "1GB"
     assert filters["pg_size_to_mb"]("1GB") == 1024

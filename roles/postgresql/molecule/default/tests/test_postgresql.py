@@ -26,12 +26,26 @@ def normalize(value: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def expected(host):
-    """pg_tune's values for this host's facts, computed as the role does."""
+def budget(host):
+    """The memory budget of this host, computed as the role does: in group postgresql only, so
+    the OS is the one reservation (default 512 MB)."""
     mem_kb = int(host.run("awk '/^MemTotal:/ {print $2}' /proc/meminfo").stdout)
+    cgroup = [
+        host.file(path).content_string
+        for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+        if host.file(path).exists
+    ]
+    ram = pg_tune.host_memory(mem_kb // 1024, cgroup)  # ansible_memtotal_mb, or the cgroup limit
+    reserved = pg_tune.reservations({"os_mb": 512, "memtotal_mb": mem_kb // 1024})
+    return pg_tune.budget(ram["ram_mb"], reserved) | {"ram_source": ram["source"]}
+
+
+@pytest.fixture(scope="module")
+def expected(host, budget):
+    """pg_tune's values for this host's facts, computed as the role does."""
     cpus = int(host.run("grep -c ^processor /proc/cpuinfo").stdout)
     profile = {
-        "total_memory_mb": mem_kb // 1024,  # ansible_memtotal_mb
+        "total_memory_mb": budget["postgresql_mb"],  # RAM minus the OS reservation
         "cpus": cpus,  # ansible_processor_vcpus (the host's CPUs in a container)
         "max_connections": 100,
         "storage": "ssd",
@@ -59,6 +73,17 @@ def test_tuned_values_live(host, expected):
     live = dict(line.split("|", 1) for line in rows.splitlines())
     wrong = {n: (live.get(n), v) for n, v in expected.items() if normalize(live.get(n, "?")) != normalize(v)}
     assert not wrong, f"setting: (live, pg_tune) {wrong}"
+
+
+def test_the_config_states_the_memory_budget(host, budget):
+    """The header says what pg_tune planned for and where the number came from."""
+    conf = host.file(CONF).content_string
+    source = "cgroup limit" if budget["ram_source"] == "cgroup" else "MemTotal"
+    assert f"#   tuned     pg_tune for {budget['postgresql_mb']} MB RAM," in conf
+    assert (
+        f"its RAM: the memory budget, {budget['ram_mb']} MB ({source}) minus os 512 = {budget['share_mb']} MB"
+        in conf
+    )
 
 
 def test_override_live(host):
