@@ -75,6 +75,30 @@ def test_timer_schedule_and_persistence(host):
     assert diff.contains("^Unit=ved-pgbackrest-backup@diff.service$")
 
 
+def test_drill_timer_weekly_and_enabled(host):
+    timer = host.service("ved-pgbackrest-drill.timer")
+    assert timer.is_running and timer.is_enabled
+    unit = host.file("/etc/systemd/system/ved-pgbackrest-drill.timer")
+    assert unit.contains("^OnCalendar=Sun \\*-\\*-\\* 05:00:00$")
+    assert unit.contains("^Persistent=true$")
+    assert unit.contains("^RandomizedDelaySec=10min$")
+    assert unit.contains("^Unit=ved-pgbackrest-drill.service$")
+    props = host.run("systemctl show ved-pgbackrest-drill.service -p OnFailure -p User").stdout
+    assert "OnFailure=ved-pgbackrest-failure@ved-pgbackrest-drill.service.service" in props
+    assert "User=postgres" in props
+    scratch = host.file("/var/lib/postgresql/ved-restore-drill")
+    assert scratch.is_directory and scratch.user == "postgres" and scratch.mode == 0o700
+
+
+def test_role_exports_the_backup_metrics(host):
+    # Converge wrote them (no backup yet: the schedule's limits, no last success, so
+    # BackupMetricsMissing still tells that this host has no backup).
+    prom = host.file("/var/lib/prometheus/node-exporter/ved_backup.prom").content_string
+    assert 'ved_backup_max_age_seconds{stanza="main",type="full"} 630600' in prom  # 7d + 10min + 6h + 1h
+    assert 'ved_backup_max_age_seconds{stanza="main",type="diff"} 198600' in prom  # Sat -> Mon: 2d + ...
+    assert host.file("/var/lib/pgbackrest/status/backup-state.json").user == "postgres"
+
+
 def test_backup_unit_has_failure_hook(host):
     res = host.run("systemctl show ved-pgbackrest-backup@full.service -p OnFailure -p User")
     assert "OnFailure=ved-pgbackrest-failure@ved-pgbackrest-backup@full.service.service" in res.stdout
@@ -102,7 +126,11 @@ def test_units_are_sandboxed(host):
     # round-trip and kill tests (test_roundtrip.py) prove the sandboxed backup still works.
     scores = {
         unit: exposure(host, unit)
-        for unit in ("ved-pgbackrest-backup@full.service", "ved-pgbackrest-failure@x.service")
+        for unit in (
+            "ved-pgbackrest-backup@full.service",
+            "ved-pgbackrest-drill.service",
+            "ved-pgbackrest-failure@x.service",
+        )
     }
     print("SYSTEMD-ANALYZE", scores)
     assert all(score <= 5.0 for score in scores.values()), scores
@@ -117,6 +145,12 @@ def test_units_are_sandboxed(host):
     assert "RemoveIPC=no" in props  # would remove PostgreSQL's shared memory (same user)
     for path in ("/var/lib/pgbackrest", "/var/log/pgbackrest", LOCK_DIR):
         assert path in props
+    # The drill reads the repository and records, and writes only its scratch area & co.
+    drill = host.run("systemctl show ved-pgbackrest-drill.service -p ReadWritePaths -p ProtectSystem").stdout
+    assert "ProtectSystem=strict" in drill
+    rw = drill.split("ReadWritePaths=", 1)[1].split("\n", 1)[0].split()
+    assert "/var/lib/postgresql/ved-restore-drill" in rw
+    assert "/var/lib/pgbackrest" not in rw and "/var/lib/pgbackrest/records" not in rw
 
 
 def test_lock_directory_is_kept_for_the_sandboxed_unit(host):

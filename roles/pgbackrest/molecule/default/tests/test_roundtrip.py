@@ -1,7 +1,8 @@
 """Backups that are proven: playbooks/backup.yml + restore_verify.yml against the converged
 host, then the fault tests. Run from molecule verify; the tests run in file order and build
-on each other (demo data -> round trip -> PITR after an accidental delete -> corrupted repo
-file -> wrong passphrase -> backup under write load -> backup killed mid-run).
+on each other (demo data -> round trip -> restore drill unit, its free-disk refusal and a
+forced mismatch -> PITR after an accidental delete -> corrupted repo file -> wrong
+passphrase -> backup under write load -> backup killed mid-run).
 
 Measured durations are appended to $MOLECULE_EPHEMERAL_DIRECTORY/backup-timings.jsonl and
 printed (pytest -s / molecule verify shows them).
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 
 from molecule_verify import psql, run_playbook
@@ -88,6 +90,30 @@ def diagnose(host, unit: str) -> str:
     ).stdout
 
 
+TEXTFILE = "/var/lib/prometheus/node-exporter"
+STATUS = "/var/lib/pgbackrest/status"
+
+
+def prom(host, name: str) -> dict[str, float]:
+    """Samples of a textfile collector file: {'metric{labels}': value}."""
+    text = host.file(f"{TEXTFILE}/{name}").content_string
+    return {
+        k: float(v)
+        for k, v in (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    }
+
+
+def last_verify(host) -> dict:
+    return json.loads(host.file(f"{STATUS}/last-verify.json").content_string)
+
+
+def run_drill(host):
+    """systemctl start of the drill unit (a oneshot: returns when the drill ended)."""
+    t0 = time.monotonic()
+    res = host.run("systemctl start ved-pgbackrest-drill.service")
+    return res, round(time.monotonic() - t0, 1)
+
+
 def last_success(host) -> dict:
     return json.loads(host.file("/var/lib/pgbackrest/status/last-success.json").content_string)
 
@@ -127,6 +153,84 @@ def test_demo_data_backup_and_restore_verify(host):
     assert all(t["status"] == "ok" for t in rep["tables"])
     assert any("consistent recovery state reached" in line for line in rep["recovery_log"])
     record_timing("demo", backup, rep)
+
+
+def test_drill_unit_passes_and_exports_metrics(host):
+    backup = last_success(host)
+    res, wall = run_drill(host)
+    assert res.rc == 0, diagnose(host, "ved-pgbackrest-drill.service")
+    rep = last_verify(host)
+    assert rep["status"] == "passed" and rep["compared"] is True
+    assert rep["backup"]["label"] == backup["label"]
+    assert rep["scratch"]["dir"] == "/var/lib/postgresql/ved-restore-drill"
+    assert rep["scratch"]["ok"] and rep["scratch"]["needed_bytes"] < rep["scratch"]["free_bytes"]
+    rto, total = rep["durations_seconds"]["rto_estimate"], rep["durations_seconds"]["total"]
+    print(
+        f"DRILL demo data: total {total} s (unit {wall} s), RTO estimate {rto} s, {len(rep['tables'])} tables"
+    )
+    record_timing("drill (demo data)", rep=rep)
+    assert 0 < rto < total <= 60  # issue 19's target at the demo preset
+    # The scratch area is empty again; the role's directory stays for the next drill.
+    assert host.run("ls -A /var/lib/postgresql/ved-restore-drill").stdout == ""
+    drill = prom(host, "ved_restore_drill.prom")
+    now = time.time()
+    assert drill['ved_restore_drill_success{stanza="main"}'] == 1
+    assert now - 300 < drill['ved_restore_drill_last_run_timestamp_seconds{stanza="main"}'] <= now + 5
+    assert drill['ved_restore_drill_rto_seconds{stanza="main"}'] == rto
+    assert drill['ved_restore_drill_duration_seconds{stanza="main"}'] == total
+    assert drill['ved_restore_drill_tables_compared{stanza="main"}'] == len(rep["tables"]) >= 4
+    # The backup unit's ExecStartPost wrote these after the demo backup.
+    backups = prom(host, "ved_backup.prom")
+    finished = datetime.fromisoformat(backup["finished_at"]).timestamp()
+    assert (
+        abs(backups['ved_backup_last_success_timestamp_seconds{stanza="main",type="full"}'] - finished) <= 1
+    )
+    window = backups['ved_backup_pitr_window_seconds{stanza="main"}']
+    assert 0 < window < 3 * 3600
+    # Nothing expired yet: the promise is capped by the stanza's history, so no alert.
+    assert backups['ved_backup_pitr_window_target_seconds{stanza="main"}'] <= window
+
+
+def test_drill_refuses_without_enough_free_disk(host):
+    # A reserve no disk has: refused before anything is restored.
+    res = host.run(
+        "runuser -u postgres -- /usr/local/sbin/ved-pgbackrest restore-verify --space-reserve-mb 1e12"
+    )
+    assert res.rc == 1, res.stderr
+    rep = last_verify(host)
+    assert rep["status"] == "failed" and rep["reason"] == "insufficient_space"
+    assert "not enough free disk" in rep["error"] and "nothing was restored" in rep["error"]
+    assert "restore" not in rep["durations_seconds"]
+    assert not rep["scratch"]["ok"]
+    assert host.run("ls -A /var/lib/postgresql/ved-restore-drill").stdout == ""
+
+
+def test_drill_mismatch_fails_the_unit_and_the_metric(host):
+    label = last_success(host)["label"]
+    record = f"/var/lib/pgbackrest/records/{label}.json"
+    host.run("cp -p %s /root/ved-record.bak", record)
+    edit = (
+        "import json, sys; p = sys.argv[1]; d = json.load(open(p)); "
+        "d['databases']['vedfin']['public.bk_courses']['rows'] += 1; json.dump(d, open(p, 'w'))"
+    )
+    try:
+        assert host.run("python3 -c %s %s", edit, record).rc == 0
+        res, _ = run_drill(host)
+        assert res.rc != 0  # a drill that finds a mismatch fails its unit
+        rep = last_verify(host)
+        assert rep["status"] == "failed" and rep["reason"] == "mismatch"
+        assert "vedfin.public.bk_courses: rows_differ" in rep["error"]
+        assert prom(host, "ved_restore_drill.prom")['ved_restore_drill_success{stanza="main"}'] == 0
+        # The OnFailure hook logged it at priority err; a drill is not a failed backup.
+        waited = host.run(
+            "for i in $(seq 50); do journalctl -t ved-pgbackrest -p err --no-pager -o cat"
+            " | grep -q 'ved-pgbackrest-drill.service failed' && exit 0; sleep 0.2; done; exit 1"
+        )
+        assert waited.rc == 0
+        assert not host.file(f"{STATUS}/last-failure.json").exists
+        assert host.run("ls -A /var/lib/postgresql/ved-restore-drill").stdout == ""
+    finally:
+        host.run("cp -p /root/ved-record.bak %s", record)
 
 
 def test_skip_needs_the_explicit_var(host):
@@ -279,6 +383,13 @@ def test_backup_killed_mid_run_then_next_backup_and_verify_pass(host):
     assert failure["result"] == "signal"
     journal = host.run("journalctl -t ved-pgbackrest -p err --no-pager -o cat -n 20").stdout
     assert "ved-pgbackrest-backup@full.service failed" in journal
+    # The hook also updated the metrics: BackupFailed sees a full failure after the last full.
+    key = 'ved_backup_last_failure_timestamp_seconds{stanza="main",type="full"}'
+    host.run(
+        "for i in $(seq 50); do grep -qF %s %s/ved_backup.prom && exit 0; sleep 0.2; done", key, TEXTFILE
+    )
+    backups = prom(host, "ved_backup.prom")
+    assert backups[key] > backups['ved_backup_last_success_timestamp_seconds{stanza="main",type="full"}']
     # The next backup succeeds and the repository verifies clean.
     res = playbook("backup.yml", "-e", "backup_type=full")
     assert res.returncode == 0, res.stdout[-3000:]
