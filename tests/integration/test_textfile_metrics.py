@@ -17,7 +17,7 @@ METRICS = [
     {
         "name": "ved_migration_ledger_applied",
         "help": "Ops migrations in the ledger.",
-        "samples": [{"labels": {"head": "0007_x", "note": 'a "quoted" \\ value'}, "value": 7}],
+        "samples": [{"labels": {"head": "0007_x", "note": 'a "quoted" \\ value, café'}, "value": 7}],
     },
     {"name": "ved_migration_ledger_pending", "help": "Not applied yet.", "samples": [{"value": 0}]},
 ]
@@ -46,7 +46,7 @@ def write(textfile_dir):
 def test_written_whole_parsed_by_promtool_and_idempotent(tmp_path):
     assert write(tmp_path)["changed"] is True
     text = (tmp_path / "ved_test.prom").read_text()
-    assert 'ved_migration_ledger_applied{head="0007_x",note="a \\"quoted\\" \\\\ value"} 7\n' in text
+    assert 'ved_migration_ledger_applied{head="0007_x",note="a \\"quoted\\" \\\\ value, café"} 7\n' in text
     assert "ved_migration_ledger_pending 0\n" in text
     res = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -50,6 +50,13 @@ def test_a_real_certificate_gives_its_not_after(tmp_path):
     promtool_check(text)
 
 
+def test_label_values_use_the_text_formats_escapes_only():
+    # Prometheus' parser knows \\, \" and \n; a JSON-style \u00e9 would make it drop the file.
+    text = ved_cert_expiry.render({"pg": '/etc/ssl/café "x"\\y.pem'})
+    assert 'path="/etc/ssl/café \\"x\\"\\\\y.pem"' in text
+    promtool_check(text)
+
+
 def test_main_writes_the_file_whole(tmp_path):
     assert ved_cert_expiry.main([str(tmp_path), "pg=/nonexistent.pem"]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["ved_tls.prom"]

@@ -13,7 +13,6 @@ shows instead of silently dropping its expiry. Installed and run hourly by roles
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -32,10 +31,15 @@ def not_after(path: str) -> float:
     return stamp.replace(tzinfo=dt.UTC).timestamp()
 
 
+def quote(value: str) -> str:
+    """A label value in Prometheus' text format: only \\, \" and newline are escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def render(certs: dict[str, str], read=not_after) -> str:
     expiry, readable = [], []
     for name, path in sorted(certs.items()):
-        labels = f"name={json.dumps(name)},path={json.dumps(path)}"
+        labels = f"name={quote(name)},path={quote(path)}"
         try:
             expiry.append(f"ved_tls_cert_not_after_timestamp_seconds{{{labels}}} {read(path):.0f}")
             readable.append(f"ved_tls_cert_readable{{{labels}}} 1")

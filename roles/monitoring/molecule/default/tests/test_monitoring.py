@@ -127,7 +127,7 @@ def test_every_target_is_up(host):
 def test_alert_rules_are_loaded_and_quiet(host):
     groups = prom(host, "/api/v1/rules")["groups"]
     rules = [r for g in groups for r in g["rules"] if r["type"] == "alerting"]
-    assert len(rules) == 25
+    assert len(rules) == 26
     assert all(r["health"] == "ok" for r in rules), [r for r in rules if r["health"] != "ok"]
     firing = [a for a in prom(host, "/api/v1/alerts")["alerts"] if a["state"] == "firing"]
     # Only the backup ones may fire: this host has no pgBackRest, so no backup metrics.
