@@ -142,6 +142,13 @@ def test_health_sql_becomes_metrics(host):
     assert all(0 <= v < 0.01 for v in wraparound.values())
 
 
+def test_statement_totals_become_metrics(host):
+    # pg_stat_statements per database, without query text (the exporter may read the view).
+    calls = {r["metric"]["database"]: float(r["value"][1]) for r in query(host, "ved_pg_statements_calls")}
+    assert calls.get("vedfin", 0) > 0 or calls.get("postgres", 0) > 0, calls
+    assert query(host, "ved_pg_statements_exec_seconds")
+
+
 def test_systemd_units_and_textfile_facts_are_exported(host):
     metrics = get(host, "http://127.0.0.1:9100/metrics")
     active = [line for line in metrics.splitlines() if f'name="{PG_UNIT}.service",state="active"' in line]
