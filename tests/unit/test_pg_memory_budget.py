@@ -19,7 +19,6 @@ from ansible.errors import AnsibleFilterError
 
 ROOT = Path(__file__).resolve().parents[2]
 TUNING = ROOT / "docs" / "TUNING.md"
-PROFILE = ROOT / "roles" / "postgresql" / "tasks" / "profile.yml"
 TABLE_START, TABLE_END = "<!-- memory-budget-table: start -->", "<!-- memory-budget-table: end -->"
 
 REDIS = {"maxmemory_mb": 0, "maxmemory_ram_percent": 10, "systemd_memory_max_mb": 0}
